@@ -1,0 +1,46 @@
+# The commands people type. Each one sets up what it needs first, so a fresh clone works.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app mmm_events
+PORT ?= 5000
+CATALOGS := $(wildcard mmm_events/translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: setup run test lint bench translations extract-messages clean
+
+setup: $(VENV)/.installed translations
+
+# Reinstalled only when the dependencies change.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+translations: $(CATALOGS:.po=.mo)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+# Development server on http://127.0.0.1:$(PORT) with the SQLite database in instance/,
+# demo content on first start, and the mail worker beside it.
+run: setup
+	MMM_ENV=development $(FLASK) db upgrade
+	MMM_ENV=development $(FLASK) seed-demo --if-empty
+	MMM_ENV=development PORT=$(PORT) FLASK="$(FLASK)" sh scripts/dev-server.sh
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m bench
+
+# Pull every gettext string out of the code and templates into the catalogues.
+extract-messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o mmm_events/translations/messages.pot .
+	$(BIN)/pybabel update -i mmm_events/translations/messages.pot -d mmm_events/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

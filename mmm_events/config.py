@@ -1,0 +1,109 @@
+"""Configuration: defaults, then environment variables, then ``instance/config.py``.
+
+Every setting an administrator may change is read here and listed in the README's table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """The application cannot start with the configuration it was given."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def from_environment(instance_path: str) -> dict:
+    """Settings taken from the process environment, with their defaults."""
+    sqlite_default = "sqlite:///" + str(Path(instance_path) / "mmm_events.sqlite3")
+    mail_server = os.environ.get("MAIL_SERVER", "")
+    return {
+        # "production" refuses to start without an explicit SECRET_KEY; "development"
+        # generates one and keeps it in the instance folder.
+        "MMM_ENV": os.environ.get("MMM_ENV", "production"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or sqlite_default,
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        # Flask-Mail. With no MAIL_SERVER, mail is written to instance/mailbox/ as .eml files.
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Make Mothers Matter <events@makemothersmatter.org>"
+        ),
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
+        "MAILBOX_DIR": os.environ.get("MAILBOX_DIR") or str(Path(instance_path) / "mailbox"),
+        "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "events@makemothersmatter.org"),
+        # Flask-Limiter: in-memory unless a shared store (redis://...) is named.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SESSION_LIFETIME_HOURS": _env_int("SESSION_LIFETIME_HOURS", 8),
+    }
+
+
+def secret_key_for(app: Flask) -> str:
+    """The development secret: generated once, then read back from the instance folder.
+
+    Kept on disk so that sessions and links survive a restart of ``make run``.
+    """
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def finish(app: Flask) -> None:
+    """Derive settings that depend on others, and refuse to start when something is missing."""
+    config = app.config
+    if not config.get("SECRET_KEY"):
+        if config["MMM_ENV"] == "production" and not config.get("TESTING"):
+            raise ConfigurationError(
+                "SECRET_KEY is not set. In production, set the SECRET_KEY environment variable "
+                "to a long random string (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or set MMM_ENV=development."
+            )
+        config["SECRET_KEY"] = secret_key_for(app)
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    # Heroku-style URLs name no driver; we ship psycopg 3.
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # Writers wait for each other instead of failing at once with "database is locked".
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    secure = config["PREFERRED_URL_SCHEME"] == "https"
+    config.setdefault("SESSION_COOKIE_SECURE", secure)
+    config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"

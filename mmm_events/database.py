@@ -1,0 +1,25 @@
+"""Engine settings that the URL alone cannot express."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+
+from .extensions import db
+
+
+def configure_engines(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while one registration writes; foreign keys are off by
+        # default in SQLite, and the schema relies on them for cascades.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()

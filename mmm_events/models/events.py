@@ -1,0 +1,101 @@
+"""Events: the conferences MMM invites people to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .users import User
+
+event_organiser = Table(
+    "event_organiser",
+    db.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
+        # The last line of defence against overbooking, beneath the conditional UPDATE.
+        CheckConstraint("seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    hashtag: Mapped[str] = mapped_column(String(80), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    country: Mapped[str] = mapped_column(String(120), default="")
+    # IANA name, e.g. "Africa/Casablanca": times are stored in UTC and shown in this zone.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    # Confirmed registrations; changed only by one conditional UPDATE (see events.services).
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    invite_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    # The organiser's own wording for invitations; empty means the standard text.
+    invitation_subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    invitation_message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    organisers: Mapped[list[User]] = relationship(
+        secondary=event_organiser, back_populates="events"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(self.zone)
+
+    @property
+    def days(self) -> list[date]:
+        """The calendar days the event covers, in its own time zone."""
+        first, last = self.local_start.date(), self.local_end.date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    def registration_state(self, now: datetime) -> str:
+        """One of "draft", "not_open", "open", "closed" at the moment ``now``."""
+        if not self.is_published:
+            return "draft"
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_open"
+        closes = self.registration_closes_at or self.ends_at
+        if now >= closes:
+            return "closed"
+        return "open"

@@ -1,0 +1,68 @@
+"""Invitations sent to invitee lists, and the addresses that asked for no more."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, new_token, utcnow
+from .events import Event
+from .registrations import Language, _enum
+
+
+class InvitationStatus(enum.StrEnum):
+    IMPORTED = "imported"
+    INVITED = "invited"
+    FAILED = "failed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_normalised", name="uq_invitation_event_email"),
+        Index("ix_invitation_event_status_id", "event_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    # Two tokens with one purpose each: answering the invitation, and unsubscribing.
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalised: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[Language] = mapped_column(_enum(Language), default=Language.EN)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[InvitationStatus] = mapped_column(
+        _enum(InvitationStatus), default=InvitationStatus.IMPORTED
+    )
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    event: Mapped[Event] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id} {self.status.value}>"
+
+
+class Suppression(db.Model):
+    """An address that unsubscribed: it is never sent another invitation or reminder."""
+
+    __tablename__ = "suppression"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_normalised: Mapped[str] = mapped_column(String(254), unique=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,86 @@
+"""Registrations (RSVPs) to events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, new_token, utcnow
+from .events import Event
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as the value, in a plain VARCHAR, so that adding a state needs no ALTER TYPE.
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+class Language(enum.StrEnum):
+    EN = "en"
+    FR = "fr"
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (
+        # One registration per person per event, whatever the case or spacing of the email.
+        UniqueConstraint("event_id", "email_normalised", name="uq_registration_event_email"),
+        # The waiting list in arrival order, and the organiser's list filtered by status.
+        Index("ix_registration_event_status_id", "event_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalised: Mapped[str] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(120), default="")
+    needs: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[Language] = mapped_column(_enum(Language), default=Language.EN)
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship()
+    attendance: Mapped[list[RegistrationDay]] = relationship(
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="RegistrationDay.day",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status.value}>"
+
+    @property
+    def days(self) -> list[date]:
+        return [a.day for a in self.attendance]
+
+
+class RegistrationDay(db.Model):
+    """One day of a multi-day event that a registrant attends."""
+
+    __tablename__ = "registration_day"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+
+    registration: Mapped[Registration] = relationship(back_populates="attendance")

@@ -1,0 +1,70 @@
+"""What every page shares: template filters, context, response headers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_interval, format_time
+from flask import Flask, current_app
+from flask_babel import get_locale
+
+from .text import render_markdown
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def local_datetime(value: datetime, zone: str | ZoneInfo, fmt: str = "medium") -> str:
+    """A moment as read in a time zone, e.g. an event's start in Casablanca."""
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return format_datetime(value, fmt, tzinfo=tz, locale=_locale())
+
+
+def local_time(value: datetime, zone: str | ZoneInfo) -> str:
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return format_time(value, "short", tzinfo=tz, locale=_locale())
+
+
+def long_date(value: date | datetime, zone: str | ZoneInfo | None = None) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone).date()
+    return format_date(value, "long", locale=_locale())
+
+
+def event_dates(event) -> str:
+    """The event's days as a range such as "3–4 May 2027", in its own time zone."""
+    first, last = event.local_start.date(), event.local_end.date()
+    locale = _locale()
+    if first == last:
+        return format_date(first, "full", locale=locale)
+    return format_interval(first, last, "yMMMMd", locale=locale)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(local_time)
+    app.add_template_filter(long_date)
+    app.add_template_global(event_dates)
+    app.add_template_global(render_markdown)
+
+    @app.context_processor
+    def inject_site():
+        return {
+            "current_locale": _locale(),
+            "languages": current_app.config["LANGUAGES"],
+            "contact_email": current_app.config["CONTACT_EMAIL"],
+        }
+
+    @app.after_request
+    def security_headers(response):
+        # Everything is served from here: no CDN, no inline script.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

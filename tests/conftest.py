@@ -1,0 +1,207 @@
+"""Fixtures: an application on a fresh, migrated database per test, on every engine we ship for.
+
+SQLite always; PostgreSQL too when TEST_DATABASE_URL names one. The schema is built once per
+run by the Alembic migrations (so every test also exercises them), then each test gets its own
+copy (SQLite) or emptied tables (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from mmm_events import create_app
+from mmm_events.extensions import db
+from mmm_events.models import Event, NewsPost
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "MMM_ENV": "testing",
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "MAIL_SERVER": "",
+    "MAIL_DEFAULT_SENDER": "Make Mothers Matter <events@example.org>",
+}
+
+
+def pytest_report_header(config):
+    engines = ", ".join(ENGINES)
+    hint = "" if POSTGRES_URL else " (set TEST_DATABASE_URL to add PostgreSQL)"
+    return f"mmm-events databases: {engines}{hint}"
+
+
+def postgres_url() -> str:
+    url = make_url(POSTGRES_URL)
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def migrate_to_head(database_url: str, instance_path: Path) -> None:
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    app.instance_path = str(instance_path)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def reset_postgres_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    migrate_to_head(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(tmp_path_factory) -> str:
+    url = postgres_url()
+    reset_postgres_schema(url)
+    migrate_to_head(url, tmp_path_factory.mktemp("pg-instance"))
+    return url
+
+
+def empty_postgres_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path) -> str:
+    """A migrated, empty database of the engine this test run is for."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("migrated_postgres")
+    empty_postgres_tables(url)
+    return url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build an app on this test's database, with extra configuration."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        app = create_app(
+            {
+                **BASE_CONFIG,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "MAILBOX_DIR": str(tmp_path / "mailbox"),
+                **overrides,
+            }
+        )
+        app.instance_path = str(tmp_path)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def detached(app: Flask, obj):
+    """Commit ``obj`` and hand it back loaded, usable after its app context has ended."""
+    with app.app_context():
+        db.session.add(obj)
+        db.session.commit()
+        db.session.refresh(obj)
+        db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def create_event(app, now) -> Callable[..., Event]:
+    """Make a published event two months ahead; any field can be overridden."""
+    counter = iter(range(1, 10_000))
+
+    def factory(**fields: Any) -> Event:
+        n = next(counter)
+        starts_at = fields.pop("starts_at", now + timedelta(days=60))
+        values: dict[str, Any] = {
+            "slug": f"event-{n}",
+            "title": f"Event {n}",
+            "hashtag": "#Mothers4Peace",
+            "summary": "A summary.",
+            "description": "A description.",
+            "venue": "Conference centre",
+            "city": "Casablanca",
+            "country": "Morocco",
+            "timezone": "Africa/Casablanca",
+            "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(days=1, hours=8),
+            "capacity": 50,
+            "is_published": True,
+        }
+        values.update(fields)
+        return detached(app, Event(**values))
+
+    return factory
+
+
+@pytest.fixture
+def create_post(app) -> Callable[..., NewsPost]:
+    counter = iter(range(1, 10_000))
+
+    def factory(**fields: Any) -> NewsPost:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "slug": f"post-{n}",
+            "title": f"Post {n}",
+            "published_on": datetime(2020, 1, 1, tzinfo=UTC).date() + timedelta(days=n),
+            "summary": f"Summary {n}.",
+            "body": f"Body of post {n}.",
+            "is_published": True,
+        }
+        values.update(fields)
+        return detached(app, NewsPost(**values))
+
+    return factory
