@@ -67,11 +67,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .events.views import bp as events_bp
     from .news.views import bp as news_bp
+    from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(news_bp)
+    app.register_blueprint(organiser_bp)
 
 
 def _register_cli(app: Flask) -> None:
