@@ -35,7 +35,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 # Pull every gettext string out of the code and templates into the catalogues.
 extract-messages: setup

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
@@ -134,6 +135,7 @@ def seed_demo(today: date) -> list[str]:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option(
     "--if-empty", is_flag=True, help="Only when the database has no events and no news yet."
 )

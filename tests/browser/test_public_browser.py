@@ -1,0 +1,37 @@
+"""A visitor in a real browser: home page, news, and the phone layout."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mmm_events.demo import seed_demo
+
+
+def test_visitor_follows_read_more_from_the_home_page(app, live_server, page):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    page.goto(live_server.url + "/")
+    assert page.locator("h1").inner_text() == "Make Mothers Matter at UNESCO"
+    news = page.locator("article.news-item").filter(has_text="World's Biggest Mama Meet up")
+    news.get_by_role("link", name="Read more").click()
+    page.wait_for_url(live_server.url + "/news/worlds-biggest-mama-meet-up")
+    assert page.locator("h1").inner_text() == "MMM joins the World's Biggest Mama Meet up"
+    assert "March 8, 2018" in page.locator("time").inner_text()
+
+
+def test_skip_link_is_the_first_stop_and_moves_focus_to_main(app, live_server, page):
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_pages_fit_a_360px_phone_without_sideways_scrolling(app, live_server, phone_page):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    for path in ("/", "/events/mothers4peace-casablanca", "/news/"):
+        phone_page.goto(live_server.url + path)
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, (path, width)

@@ -1,0 +1,142 @@
+"""News: the listing with pagination, each post, and the Atom feed."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import feedparser
+import pytest
+
+from mmm_events.demo import seed_demo
+from mmm_events.news.services import PER_PAGE
+
+from .test_public import text_of
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_listing_is_newest_first_with_date_summary_and_read_more(client, app):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    page = text_of(client.get("/news/"))
+    titles = [
+        "Invitation: International Conference #Mothers4Peace, 3–4 May, Casablanca",
+        "MMM joins the World&#39;s Biggest Mama Meet up",
+        "MMM at the EU Development Days",
+    ]
+    positions = [page.index(t) for t in titles]
+    assert positions == sorted(positions)
+    assert "March 15, 2018" in page and "March 8, 2018" in page and "June 15, 2016" in page
+    html = client.get("/news/").get_data(as_text=True)
+    assert html.count(">Read more<") == 3
+    assert 'href="/news/worlds-biggest-mama-meet-up"' in html
+
+
+def test_pagination_boundaries(client, create_post):
+    for _ in range(PER_PAGE + 1):
+        create_post()
+    first = client.get("/news/")
+    assert first.status_code == 200
+    first_html = first.get_data(as_text=True)
+    assert first_html.count(">Read more<") == PER_PAGE
+    assert "Page 1 of 2" in text_of(first)
+    assert 'rel="next" href="/news/?page=2"' in first_html
+    assert 'rel="prev"' not in first_html
+    second = client.get("/news/?page=2")
+    assert second.get_data(as_text=True).count(">Read more<") == 1
+    # The oldest post (post-1) is alone on the last page.
+    assert "Post 1" in text_of(second) and "Post 11" not in text_of(second)
+    assert 'rel="prev" href="/news/?page=1"' in second.get_data(as_text=True)
+    for beyond in ("3", "0", "-1"):
+        assert client.get(f"/news/?page={beyond}").status_code == 404
+
+
+def test_page_that_is_not_a_number_falls_back_to_the_first(client, create_post):
+    create_post(title="Only post")
+    assert "Only post" in text_of(client.get("/news/?page=abc"))
+
+
+def test_single_page_has_no_pagination(client, create_post):
+    create_post()
+    assert "Page 1 of 1" not in text_of(client.get("/news/"))
+
+
+def test_post_page_renders_markdown_and_links_its_event(client, create_event, create_post):
+    event = create_event(slug="m4p", title="The conference")
+    create_post(slug="news-1", title="Big news", body="Some *emphasis*.", event_id=event.id)
+    response = client.get("/news/news-1")
+    html = response.get_data(as_text=True)
+    assert "<h1>Big news</h1>" in html
+    assert "<em>emphasis</em>" in html
+    assert 'href="/events/m4p"' in html
+
+
+@pytest.mark.parametrize("slug", ["missing", "draft"])
+def test_unknown_and_draft_posts_are_404(client, create_post, slug):
+    create_post(slug="draft", is_published=False)
+    assert client.get(f"/news/{slug}").status_code == 404
+
+
+def test_drafts_are_not_listed_nor_in_the_feed(client, create_post):
+    create_post(title="Public post")
+    create_post(title="Draft post", is_published=False)
+    assert "Draft post" not in text_of(client.get("/news/"))
+    assert b"Draft post" not in client.get("/news/feed.atom").data
+
+
+def test_atom_feed_is_valid_xml_with_entries_newest_first(client, app):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    response = client.get("/news/feed.atom")
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    feed = ET.fromstring(response.data)
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}title") == "Make Mothers Matter news"
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "http://localhost/news/feed.atom"
+    assert feed.findtext(f"{ATOM}updated")
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}published") for e in entries] == [
+        "2018-03-15T00:00:00Z",
+        "2018-03-08T00:00:00Z",
+        "2016-06-15T00:00:00Z",
+    ]
+    first = entries[0]
+    assert first.findtext(f"{ATOM}id") == (
+        "http://localhost/news/invitation-mothers4peace-casablanca"
+    )
+    assert first.find(f"{ATOM}link").get("href") == first.findtext(f"{ATOM}id")
+    # Every entry has what RFC 4287 requires.
+    for entry in entries:
+        for element in ("id", "title", "updated"):
+            assert entry.findtext(f"{ATOM}{element}"), element
+
+
+def test_feed_escapes_markup_in_titles(client, create_post):
+    create_post(title="Mothers & <daughters>", summary="a < b & c")
+    feed = ET.fromstring(client.get("/news/feed.atom").data)
+    entry = feed.find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "Mothers & <daughters>"
+    assert entry.findtext(f"{ATOM}summary") == "a < b & c"
+
+
+def test_empty_feed_is_still_valid(client):
+    feed = ET.fromstring(client.get("/news/feed.atom").data)
+    assert feed.findall(f"{ATOM}entry") == []
+    assert feed.findtext(f"{ATOM}updated") == "1970-01-01T00:00:00Z"
+
+
+def test_a_feed_reader_accepts_the_feed(client, app):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    parsed = feedparser.parse(client.get("/news/feed.atom").data)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert parsed.feed.title == "Make Mothers Matter news"
+    assert [e.title for e in parsed.entries] == [
+        "Invitation: International Conference #Mothers4Peace, 3–4 May, Casablanca",
+        "MMM joins the World's Biggest Mama Meet up",
+        "MMM at the EU Development Days",
+    ]
+    assert parsed.entries[1].link == "http://localhost/news/worlds-biggest-mama-meet-up"

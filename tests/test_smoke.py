@@ -1,2 +1,0 @@
-def test_home(client):
-    assert client.get("/").status_code == 200
