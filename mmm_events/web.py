@@ -17,8 +17,17 @@ def _locale() -> str:
 
 
 def local_datetime(value: datetime, zone: str | ZoneInfo, fmt: str = "medium") -> str:
-    """A moment as read in a time zone, e.g. an event's start in Casablanca."""
+    """A moment as read in a time zone, e.g. an event's start in Casablanca.
+
+    "medium" is the date with hours and minutes ("May 3, 2027, 9:00 AM"): seconds mean nothing
+    to someone planning a trip.
+    """
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    if fmt == "medium":
+        local = value.astimezone(tz)
+        return f"{format_date(local, 'medium', locale=_locale())}, " + format_time(
+            local, "short", locale=_locale()
+        )
     return format_datetime(value, fmt, tzinfo=tz, locale=_locale())
 
 
