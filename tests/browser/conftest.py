@@ -94,3 +94,20 @@ def phone_page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def accessibility_violations(page) -> list[str]:
+    """WCAG 2.x A and AA violations that axe-core finds on the current page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "resultTypes": ["violations"],
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        },
+    )
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in results.response["violations"]
+    ]

@@ -6,6 +6,8 @@ from datetime import date
 
 from mmm_events.demo import seed_demo
 
+from .conftest import accessibility_violations
+
 
 def test_visitor_follows_read_more_from_the_home_page(app, live_server, page):
     with app.app_context():
@@ -35,3 +37,20 @@ def test_pages_fit_a_360px_phone_without_sideways_scrolling(app, live_server, ph
         phone_page.goto(live_server.url + path)
         width = phone_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
+
+
+def test_public_pages_pass_axe_wcag_aa_checks(app, live_server, page, phone_page):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    for browser_page in (page, phone_page):
+        for path in (
+            "/",
+            "/events/",
+            "/events/mothers4peace-casablanca",
+            "/news/",
+            "/news/worlds-biggest-mama-meet-up",
+            "/privacy",
+            "/no-such-page",
+        ):
+            browser_page.goto(live_server.url + path)
+            assert accessibility_violations(browser_page) == [], path
