@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as configuration
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -37,6 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     configuration.finish(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -37,6 +37,7 @@ def from_environment(instance_path: str) -> dict:
     """Settings taken from the process environment, with their defaults."""
     sqlite_default = "sqlite:///" + str(Path(instance_path) / "mmm_events.sqlite3")
     mail_server = os.environ.get("MAIL_SERVER", "")
+    scheme = os.environ.get("PREFERRED_URL_SCHEME", "http")
     return {
         # "production" refuses to start without an explicit SECRET_KEY; "development"
         # generates one and keeps it in the instance folder.
@@ -44,7 +45,10 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or sqlite_default,
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
-        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        "PREFERRED_URL_SCHEME": scheme,
+        # Cookies only over HTTPS when the site is served over HTTPS.
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", scheme == "https"),
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", scheme == "https"),
         # Flask-Mail. With no MAIL_SERVER, mail is written to instance/mailbox/ as .eml files.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
@@ -61,6 +65,10 @@ def from_environment(instance_path: str) -> dict:
         # Flask-Limiter: in-memory unless a shared store (redis://...) is named.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_LIFETIME_HOURS": _env_int("SESSION_LIFETIME_HOURS", 8),
+        # How many reverse proxies / load balancers stand in front of the app. Their
+        # X-Forwarded-For/-Proto/-Host headers are trusted only this many hops deep, so that
+        # rate limits see the visitor's address and links keep https.
+        "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
     }
 
 
@@ -102,8 +110,5 @@ def finish(app: Flask) -> None:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    secure = config["PREFERRED_URL_SCHEME"] == "https"
-    config.setdefault("SESSION_COOKIE_SECURE", secure)
-    config.setdefault("REMEMBER_COOKIE_SECURE", secure)
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

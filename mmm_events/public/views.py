@@ -5,8 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..events.services import upcoming_events
+from ..extensions import db
 from ..models import utcnow
 from ..news.services import latest_posts
 
@@ -25,6 +28,16 @@ def home():
 @bp.get("/privacy")
 def privacy():
     return render_template("public/privacy.html")
+
+
+@bp.get("/healthz")
+def health():
+    """For load balancers and monitoring: 200 when the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}
 
 
 @bp.get("/language/<code>")
