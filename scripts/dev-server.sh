@@ -1,5 +1,5 @@
 #!/bin/sh
-# make run: the development web server, with the mail worker beside it when there is one.
+# make run: the development web server, with the mail worker beside it.
 # Stopping the server (Ctrl-C) stops the worker too.
 set -e
 if $FLASK mail-worker --help >/dev/null 2>&1; then
@@ -7,5 +7,4 @@ if $FLASK mail-worker --help >/dev/null 2>&1; then
   worker=$!
   trap 'kill $worker 2>/dev/null' EXIT INT TERM
 fi
-exec_server() { $FLASK run --host 127.0.0.1 --port "$PORT" --debug; }
-exec_server
+$FLASK run --host 127.0.0.1 --port "$PORT" --debug
