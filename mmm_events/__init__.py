@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import database, i18n
+    # Importing the subpackage mmm_events.mail rebinds the module-level name "mail".
 
     db.init_app(app)
     database.configure_engines(app)
@@ -78,5 +79,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .demo import seed_demo_command
+    from .mail.worker import mail_worker_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(mail_worker_command)
