@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import config as configuration
-from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, i18n
-    # Importing the subpackage mmm_events.mail rebinds the module-level name "mail".
+    from . import database, extensions, i18n
 
     db.init_app(app)
     database.configure_engines(app)
@@ -59,7 +58,8 @@ def _init_extensions(app: Flask) -> None:
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
-    mail.init_app(app)
+    # Not the global "mail": importing the subpackage mmm_events.mail rebinds that name.
+    extensions.mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
