@@ -235,8 +235,23 @@ class SmtpServer:
         self.messages: list[Any] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.delay = 0.0
+        self.connections = 0
+        self.refuse: set[str] = set()
         self._lock = threading.Lock()
         self._controller = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        # smtplib greets once per connection: this counts connections.
+        with self._lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address in self.refuse:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         import asyncio
