@@ -75,6 +75,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(organiser_bp)
+    if app.config["MMM_ENV"] == "development":
+        from .mail.mailbox import bp as mailbox_bp
+
+        app.register_blueprint(mailbox_bp)
 
 
 def _register_cli(app: Flask) -> None:

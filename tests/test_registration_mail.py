@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -352,3 +358,50 @@ def test_services_without_request_use_server_name(app, smtp_server, conference, 
     drain_outbox(app)
     text, _ = parts(smtp_server.messages[0])
     assert f"http://{REGISTRATION_SERVER_NAME}/events/manage/{token}" in text
+
+
+def test_development_mailbox_pages(make_app, tmp_path, conference):
+    app = make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, MAIL_SERVER="", MMM_ENV="development")
+    client = app.test_client()
+    rsvp(client, conference())
+    drain_outbox(app)
+    index = client.get("/dev/mailbox/")
+    assert index.status_code == 200
+    [name] = re.findall(r'href="/dev/mailbox/([^"/]+\.eml)"', index.text)
+    message = client.get(f"/dev/mailbox/{name}")
+    assert "Thank you for registering. Your place is confirmed." in message.text
+    assert ".ics" in message.text
+    with client.get(f"/dev/mailbox/{name}/raw") as raw:
+        assert raw.data.startswith(b"Subject: You are registered")
+    assert client.get("/dev/mailbox/..%2Fsecret_key").status_code == 404
+    assert client.get("/dev/mailbox/nothing.eml").status_code == 404
+
+
+def test_mailbox_pages_exist_only_in_development(client):
+    assert client.get("/dev/mailbox/").status_code == 404
+
+
+def test_mail_worker_stops_cleanly_on_sigterm(database_url, tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MMM_ENV": "development",
+        "INSTANCE_PATH": str(tmp_path),
+        "MAIL_SERVER": "",
+        "MAIL_POLL_SECONDS": "1",
+    }
+    flask = Path(sys.executable).with_name("flask")
+    worker = subprocess.Popen(
+        [str(flask), "--app", "mmm_events", "mail-worker"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first_line = worker.stdout.readline()
+        assert first_line.startswith("mail-worker: delivering to ")
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=20)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert out.strip() == "mail-worker: stopped"
