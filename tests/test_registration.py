@@ -707,3 +707,21 @@ def test_cancel_asks_first_then_cancels_and_promotes(app, client, conference):
     assert client.post(f"/events/manage/{token}/cancel").status_code == 302
     assert client.get(f"/events/manage/{token}/edit").status_code == 302
     assert seats_taken(app, event.id) == 1
+
+
+def test_a_used_invitation_admits_a_second_person_without_relinking(app, client, conference):
+    event = conference(invite_only=True)
+    invitation_id, token = make_invitation(app, event)
+    for email in ("invitee@example.org", "colleague@example.org"):
+        response = client.post(
+            f"/events/{event.slug}", data=form_data(event, invitation=token, email=email)
+        )
+        assert response.status_code == 303
+    with app.app_context():
+        links = db.session.execute(
+            select(Registration.email, Registration.invitation_id).order_by(Registration.id)
+        ).all()
+    assert [tuple(link) for link in links] == [
+        ("invitee@example.org", invitation_id),
+        ("colleague@example.org", None),
+    ]
