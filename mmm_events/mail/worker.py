@@ -24,6 +24,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_mail import Connection
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -267,6 +268,11 @@ def mail_worker_command(once: bool, batch: int | None) -> None:
     while not stop.is_set():
         try:
             report = deliver_due(batch)
+        except SQLAlchemyError as exc:
+            # The database restarting or failing over must not end the worker: claimed rows
+            # come back when their lease ends, and the next poll tries again.
+            click.echo(f"mail-worker: database error, trying again: {exc}", err=True)
+            report = DeliveryReport()
         finally:
             db.session.remove()
         if report.sent or report.failed or report.retrying:
