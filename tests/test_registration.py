@@ -725,3 +725,19 @@ def test_a_used_invitation_admits_a_second_person_without_relinking(app, client,
         ("invitee@example.org", invitation_id),
         ("colleague@example.org", None),
     ]
+
+
+def test_update_registration_race_on_email_is_refused(app, conference, now, monkeypatch):
+    event = conference()
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)
+        services.register(loaded, details(loaded.days), now=now)
+        other = services.register(
+            loaded, details(loaded.days, email="other@example.org"), now=now
+        ).registration
+        db.session.commit()
+        monkeypatch.setattr(services, "existing_registration", lambda *args: None)
+        with pytest.raises(services.AlreadyRegistered):
+            services.update_registration(other, details(loaded.days, email="AMINA@example.org"))
+        db.session.rollback()
+        assert db.session.get(Registration, other.id).email == "other@example.org"

@@ -270,8 +270,11 @@ def register(
 
 
 def update_registration(registration: Registration, details: RegistrationDetails) -> None:
-    """Change what the person told us; the caller commits. Raises ``AlreadyRegistered``
-    when the new address belongs to another registration of the same event."""
+    """Change what the person told us; the caller commits.
+
+    Raises ``AlreadyRegistered`` when the new address belongs to another registration of the
+    same event; the caller then rolls back.
+    """
     event = registration.event
     email, email_normalised = normalise_email(details.email)
     days = _checked_days(event, details.days)
@@ -279,6 +282,7 @@ def update_registration(registration: Registration, details: RegistrationDetails
         other = existing_registration(event, email_normalised)
         if other is not None and other.id != registration.id:
             raise AlreadyRegistered()
+    current_days = registration.days  # loaded before the changes, so nothing flushes early
     registration.full_name = details.full_name
     registration.email = email
     registration.email_normalised = email_normalised
@@ -286,12 +290,13 @@ def update_registration(registration: Registration, details: RegistrationDetails
     registration.country = details.country
     registration.needs = details.needs
     registration.language = Language(details.language)
-    if registration.days != days:
+    if current_days != days:
         kept = {a.day: a for a in registration.attendance}
         registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        # No SAVEPOINT here: on SQLite one opened before any write would start, and on
+        # release commit, the whole transaction.
+        db.session.flush()
     except IntegrityError as exc:
         raise AlreadyRegistered() from exc
 
