@@ -741,3 +741,34 @@ def test_update_registration_race_on_email_is_refused(app, conference, now, monk
             services.update_registration(other, details(loaded.days, email="AMINA@example.org"))
         db.session.rollback()
         assert db.session.get(Registration, other.id).email == "other@example.org"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/bad%00slug",
+        "/events/{slug}?invitation=bad%00token",
+        "/events/manage/bad%00token",
+        "/events/manage/bad%00token/edit",
+        "/events/bad%00slug/registered",
+    ],
+)
+def test_nul_characters_in_addresses_are_404_or_ignored(client, conference, path):
+    event = conference()
+    response = client.get(path.format(slug=event.slug))
+    assert response.status_code in {200, 302, 404}
+
+
+def test_nul_character_in_the_invitation_field_is_ignored(app, client, conference):
+    event = conference()
+    response = client.post(
+        f"/events/{event.slug}", data=form_data(event, invitation="bad\x00token")
+    )
+    assert response.status_code == 303
+
+
+def test_nul_character_in_send_link_is_harmless(app, client, conference):
+    event = conference()
+    response = client.post(f"/events/{event.slug}/send-link", data={"email": "a\x00@example.org"})
+    assert response.status_code == 303
+    assert counts(app) == (0, 0)
