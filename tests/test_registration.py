@@ -518,7 +518,16 @@ def test_send_confirmation_enqueues_again(app, conference, now):
         db.session.commit()
         services.send_confirmation(registration)
         db.session.commit()
-    assert counts(app) == (1, 2)
+        services.cancel_registration(registration, now=now)
+        services.send_confirmation(registration)
+        db.session.commit()
+        kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == [
+        "registration_confirmation",
+        "registration_confirmation",
+        "registration_cancelled",
+        "registration_cancelled",
+    ]
 
 
 # Invitations ----------------------------------------------------------------------------------

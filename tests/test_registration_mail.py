@@ -397,7 +397,7 @@ def test_mail_worker_stops_cleanly_on_sigterm(database_url, tmp_path):
     )
     try:
         first_line = worker.stdout.readline()
-        assert first_line.startswith("mail-worker: delivering to ")
+        assert first_line.startswith(f"mail-worker: delivering to the folder {tmp_path}")
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=20)
     finally:

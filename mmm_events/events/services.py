@@ -409,10 +409,16 @@ def _enqueue_status_email(
 
 
 def send_confirmation(registration: Registration) -> None:
-    """Queue the email that tells the person where they stand; also the organiser's "resend"."""
+    """Queue again the email that tells the person where they stand (the organiser's
+    "resend"): the confirmation, or the cancellation notice if they cancelled."""
     if registration.id is None:
         db.session.flush()
-    _enqueue_status_email(registration, "registration_confirmation")
+    template = (
+        "registration_cancelled"
+        if registration.status is RegistrationStatus.CANCELLED
+        else "registration_confirmation"
+    )
+    _enqueue_status_email(registration, template)
 
 
 def send_manage_link(event: Event, email: str) -> bool:

@@ -262,7 +262,13 @@ def mail_worker_command(once: bool, batch: int | None) -> None:
         return
     stop = threading.Event()
     _stop_on_signals(stop)
-    destination = current_app.config["MAIL_SERVER"] or current_app.config["MAILBOX_DIR"]
+    if current_app.config["MAIL_SERVER"]:
+        destination = f"SMTP server {current_app.config['MAIL_SERVER']}"
+    else:
+        destination = (
+            f"the folder {current_app.config['MAILBOX_DIR']} (no MAIL_SERVER set; under "
+            "make run, read them at /dev/mailbox/)"
+        )
     click.echo(f"mail-worker: delivering to {destination}; stop with Ctrl-C or SIGTERM")
     poll = current_app.config["MAIL_POLL_SECONDS"]
     while not stop.is_set():
