@@ -285,7 +285,8 @@ def test_rows_of_a_crashed_worker_are_due_again_after_the_lease(app, smtp_server
         start = utcnow()
         assert len(claim_due(10, start)) == 1  # ...and the worker dies here
         assert deliver_due(now=start + timedelta(seconds=10)).claimed == 0
-        lease = app.config["MAIL_LEASE_SECONDS"]
+        lease = app.config["MAIL_LEASE_SECONDS"] + 10 * app.config["MAIL_TIMEOUT"]
+        assert deliver_due(now=start + timedelta(seconds=lease - 1)).claimed == 0
         assert deliver_due(now=start + timedelta(seconds=lease + 1)).sent == 1
         db.session.remove()
     assert len(smtp_server.messages) == 1

@@ -55,7 +55,12 @@ def _due(now: datetime):
 
 def claim_due(limit: int, now: datetime) -> list[int]:
     """Mark up to ``limit`` due rows as ours until the lease ends, and commit the claim."""
-    lease = now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+    # Long enough for the whole batch even if every message waits out the SMTP timeout: a
+    # lease that ran out mid-batch would let another worker send the same rows again.
+    config = current_app.config
+    lease = now + timedelta(
+        seconds=config["MAIL_LEASE_SECONDS"] + limit * config["MAIL_TIMEOUT"]
+    )
     # Locked until this transaction ends; other workers skip them (PostgreSQL). SQLite has no
     # row locks: there the UPDATE re-checks that each row is still due, and RETURNING says
     # which ones this worker really took.
