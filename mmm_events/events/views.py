@@ -98,6 +98,11 @@ def detail(slug: str):
     except services.InvalidEmail:
         form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
         return page()
+    except (services.RegistrationClosed, services.InvitationRequired):
+        # The rules are checked above; this is only a change between those checks and now.
+        db.session.rollback()
+        refusal = _("Registration is not possible at the moment. Please reload the page.")
+        return page(409)
     if not outcome.created:
         db.session.rollback()
         return render_template(
