@@ -832,3 +832,17 @@ def test_registering_again_gets_a_free_seat(app, client, conference):
     repeat = client.post(f"/events/{event.slug}", data=form_data(event))
     assert "This email address is already registered" in repeat.text
     assert seats_taken(app, event.id) == 1
+
+
+def test_rules_changing_during_the_request_give_409(app, client, conference, monkeypatch):
+    """The event closes between the page's checks and the registration itself."""
+    event = conference()
+
+    def closed(*args, **kwargs):
+        raise services.RegistrationClosed("closed")
+
+    monkeypatch.setattr(services, "register", closed)
+    response = client.post(f"/events/{event.slug}", data=form_data(event))
+    assert response.status_code == 409
+    assert "Registration is not possible at the moment." in response.text
+    assert counts(app) == (0, 0)
