@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 translations: $(CATALOGS:.po=.mo)
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 # Development server on http://127.0.0.1:$(PORT) with the SQLite database in instance/,
 # demo content on first start, and the mail worker beside it.
@@ -39,8 +39,8 @@ bench: setup
 
 # Pull every gettext string out of the code and templates into the catalogues.
 extract-messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o mmm_events/translations/messages.pot .
-	$(BIN)/pybabel update -i mmm_events/translations/messages.pot -d mmm_events/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o mmm_events/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i mmm_events/translations/messages.pot -d mmm_events/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
