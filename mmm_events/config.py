@@ -111,11 +111,10 @@ def finish(app: Flask) -> None:
     else:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
-    config.setdefault(
-        "PERMANENT_SESSION_LIFETIME", timedelta(hours=config["SESSION_LIFETIME_HOURS"])
-    )
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
     secure = config["PREFERRED_URL_SCHEME"] == "https"
-    config.setdefault("SESSION_COOKIE_SECURE", secure)
-    config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    # Flask's defaults already hold these keys (False), so setdefault would never apply.
+    config["SESSION_COOKIE_SECURE"] = bool(config.get("SESSION_COOKIE_SECURE")) or secure
+    config["REMEMBER_COOKIE_SECURE"] = bool(config.get("REMEMBER_COOKIE_SECURE")) or secure
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

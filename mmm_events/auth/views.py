@@ -73,7 +73,10 @@ def sign_in():
         if user is not None:
             db.session.commit()
             # A fresh session on sign-in, so that nothing planted before it survives.
+            language = session.get("lang")
             session.clear()
+            if language:
+                session["lang"] = language
             session.permanent = True
             login_user(user)
             session[SIGNED_IN_AT] = now.timestamp()
