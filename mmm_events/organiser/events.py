@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
 from flask_login import current_user
 from sqlalchemy import delete, insert, select, update
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..models import Event, User, event_organiser
@@ -241,7 +242,7 @@ def event_organisers(event_id: int):
     form = OrganisersForm()
     users = list(db.session.scalars(select(User).order_by(User.email)))
     form.organisers.choices = [
-        (u.id, f"{u.name} <{u.email}>" if u.name else u.email)
+        SelectChoice(u.id, f"{u.name} <{u.email}>" if u.name else u.email)
         for u in users
         if not u.is_admin
     ]

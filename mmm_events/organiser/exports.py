@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -160,8 +159,7 @@ def export_xlsx(event_id: int):
     sheet.append([neutralise(h) for h in header(event)])
     for row in export_rows(event, f):
         sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
-    # Kept in memory while small, spilled to disk when large.
-    output = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    output = io.BytesIO()
     workbook.save(output)
     output.seek(0)
     return send_file(
