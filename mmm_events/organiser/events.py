@@ -171,7 +171,8 @@ def new_event():
             db.session.commit()
             flash(_("The event is saved."), "success")
             return redirect(url_for("organiser.event_overview", event_id=event.id))
-    return render_template("organiser/event_form.html", form=form, event=None)
+    status = 400 if form.errors else 200
+    return render_template("organiser/event_form.html", form=form, event=None), status
 
 
 @bp.get("/events/<int:event_id>")
