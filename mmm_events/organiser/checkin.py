@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus, utcnow
 from .access import event_for_organiser
+from .blueprint import bp
 from .registrants import RegistrantFilter, filtered_query
-from .views import bp
 
 SEARCH_LIMIT = 30
 

@@ -16,8 +16,8 @@ from ..extensions import db
 from ..models import Event, User, event_organiser
 from ..text import slugify
 from .access import admin_required, event_for_organiser
+from .blueprint import bp
 from .forms import EventForm, OrganisersForm
-from .views import bp
 
 # Form fields copied onto the model as they are; the datetimes are converted first.
 _PLAIN_FIELDS = (

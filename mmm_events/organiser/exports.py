@@ -21,8 +21,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Event, Registration, RegistrationDay
 from .access import event_for_organiser
+from .blueprint import bp
 from .registrants import RegistrantFilter, filtered_query
-from .views import bp
 
 BATCH = 2000
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").

@@ -18,9 +18,9 @@ from ..extensions import db
 from ..models import Event, NewsPost, User, event_organiser
 from ..text import slugify
 from .access import can_manage, visible_events
+from .blueprint import bp
 from .events import unique_slug
 from .forms import NewsForm
-from .views import bp
 
 PER_PAGE = 50
 
