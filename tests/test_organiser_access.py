@@ -26,6 +26,8 @@ ADMIN_ONLY = {
     "organiser.outbox",
     "organiser.outbox_retry",
     "organiser.outbox_retry_one",
+    "organiser.users",
+    "organiser.set_user_active",
 }
 # Routes about no event in particular, open to every organiser.
 ANY_ORGANISER = {
@@ -66,6 +68,7 @@ def world(app, create_event, create_user, create_registration, create_post):
         "token": registration.token,
         "post_id": post.id,
         "message_id": outbox_id,
+        "user_id": organiser.id,
     }
     return {
         "theirs": theirs,

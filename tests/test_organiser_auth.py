@@ -319,3 +319,56 @@ def test_cli_sets_password(app, runner, create_user):
     result = runner.invoke(args=["users", "set-password", "nobody@example.org"], input="x\nx\n")
     assert result.exit_code == 1
     assert "There is no account for nobody@example.org." in result.output
+
+
+def test_admin_creates_and_switches_off_accounts(app, client, create_user):
+    admin = create_user(admin=True)
+    sign_in(client, admin)
+    response = client.post(
+        "/organiser/users/",
+        data={"email": "Sara@Example.org", "name": "Sara", "password": "a long password"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        sara = db.session.scalar(select(User).where(User.email == "sara@example.org"))
+        assert (sara.name, sara.role, sara.is_active) == ("Sara", Role.ORGANISER, True)
+        sara_id = sara.id
+    response = client.post(
+        "/organiser/users/",
+        data={"email": "sara@example.org", "password": "another password"},
+    )
+    assert response.status_code == 400
+    assert "There is already an account with this email address." in response.get_data(
+        as_text=True
+    )
+    response = client.post(
+        "/organiser/users/", data={"email": "short@example.org", "password": "short"}
+    )
+    assert response.status_code == 400
+    assert "Field must be between 10 and 1000 characters long." in response.get_data(
+        as_text=True
+    )
+
+    sara_client = app.test_client()
+    assert (
+        sara_client.post(
+            "/sign-in", data={"email": "sara@example.org", "password": "a long password"}
+        ).status_code
+        == 302
+    )
+    client.post(f"/organiser/users/{sara_id}/active", data={"active": "0"})
+    # Switched off: the open session ends at the next request, and signing in fails.
+    assert sara_client.get("/organiser/").status_code == 302
+    response = sara_client.post(
+        "/sign-in", data={"email": "sara@example.org", "password": "a long password"}
+    )
+    assert response.status_code == 400
+    client.post(f"/organiser/users/{sara_id}/active", data={"active": "1"})
+    with app.app_context():
+        assert db.session.get(User, sara_id).is_active is True
+
+    page = client.post(
+        f"/organiser/users/{admin.id}/active", data={"active": "0"}, follow_redirects=True
+    )
+    assert "You cannot switch off your own account." in page.get_data(as_text=True)
+    assert client.get("/organiser/users/").status_code == 200
