@@ -105,7 +105,18 @@ def test_waiting_list_person_is_not_checked_in(client, event, create_registratio
     page = client.post(
         f"/organiser/check-in/{registration.token}", follow_redirects=True
     ).get_data(as_text=True)
-    assert "Wanjiru is not confirmed (waiting), so cannot be checked in." in page
+    assert "Wanjiru is on the waiting list, not confirmed, so cannot be checked in." in page
+
+
+def test_cancelled_person_is_not_checked_in(client, event, create_registration, create_user):
+    registration = create_registration(event, full_name="Carla", status="cancelled")
+    sign_in(client, create_user(events=(event,)))
+    page = client.get(f"/organiser/check-in/{registration.token}").get_data(as_text=True)
+    assert "This registration is cancelled" in page
+    page = client.post(
+        f"/organiser/check-in/{registration.token}", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Carla cancelled this registration, so cannot be checked in." in page
 
 
 def test_search_by_name_and_check_in_from_the_results(

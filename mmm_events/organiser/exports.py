@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, request, send_file, stream_with_context
 from flask_babel import _
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import exists
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationDay
@@ -68,41 +68,31 @@ def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[list]]:
     """The registrations in the list's order, a batch at a time, one list of typed values per
     registration (datetimes in the event's time zone); text is not escaped."""
     zone = ZoneInfo(event.timezone)
-    days = event.days
-    bit = {day: 1 << n for n, day in enumerate(days)}
-    cells_for: dict[int, list[str]] = {}
-    # Plain rows from the connection: the ORM's row processing would double the time taken.
-    connection = db.session.connection()
-    query = filtered_query(event, f, *_COLUMNS).execution_options(
+    # One yes/no column per day of the event, answered by the primary key of registration_day
+    # in the same statement: no second query, no list of ids sent back to the database.
+    attends = [
+        exists()
+        .where(RegistrationDay.registration_id == Registration.id, RegistrationDay.day == day)
+        .label(f"day_{n}")
+        for n, day in enumerate(event.days)
+    ]
+    query = filtered_query(event, f, *_COLUMNS, *attends).execution_options(
         stream_results=True, max_row_buffer=BATCH
     )
-    for batch in connection.execute(query).partitions(BATCH):
-        attends: dict[int, int] = {}
-        for registration_id, day in connection.execute(
-            select(RegistrationDay.registration_id, RegistrationDay.day).where(
-                RegistrationDay.registration_id.in_([row[0] for row in batch])
-            )
-        ):
-            attends[registration_id] = attends.get(registration_id, 0) | bit.get(day, 0)
-        rows = []
-        for (
-            registration_id, name, email, organisation, country, language, status,
-            created_at, checked_in_at, cancelled_at, needs,
-        ) in batch:
-            mask = attends.get(registration_id, 0)
-            day_cells = cells_for.get(mask)
-            if day_cells is None:
-                day_cells = cells_for[mask] = ["yes" if bit[d] & mask else "" for d in days]
-            rows.append(
-                [
-                    registration_id, name, email, organisation, country, language.value,
-                    status.value, created_at.astimezone(zone),
-                    checked_in_at and checked_in_at.astimezone(zone),
-                    cancelled_at and cancelled_at.astimezone(zone),
-                    needs, *day_cells,
-                ]
-            )
-        yield rows
+    # Plain rows from the connection: the ORM's row processing would double the time taken.
+    result = db.session.connection().execute(query)
+    for batch in result.partitions(BATCH):
+        yield [
+            [
+                row[0], row[1], row[2], row[3], row[4], row[5].value, row[6].value,
+                row[7].astimezone(zone),
+                row[8] and row[8].astimezone(zone),
+                row[9] and row[9].astimezone(zone),
+                row[10],
+                *["yes" if attended else "" for attended in row[11:]],
+            ]
+            for row in batch
+        ]
 
 
 def _text(value: str) -> str:
