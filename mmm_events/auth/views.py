@@ -20,10 +20,12 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..models import utcnow
+from ..organiser.blueprint import refuse_nul_characters
 from . import services
 from .forms import SignInForm
 
 bp = Blueprint("auth", __name__)
+bp.before_request(refuse_nul_characters)
 
 SIGNED_IN_AT = "signed_in_at"
 
