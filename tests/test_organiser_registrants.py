@@ -368,3 +368,11 @@ def test_detail_page_shows_the_person_and_their_emails(app, organiser_client, pe
     assert "You are registered" in page
     assert "550 mailbox unavailable" in page
     assert 'class="badge badge-outbox-failed">failed<' in page
+
+
+def test_empty_list_and_no_match(organiser_client, event):
+    page = listing(organiser_client, event, page=7)
+    assert "Nobody has registered yet." in page
+    assert "Page 1 of" not in page
+    page = listing(organiser_client, event, q="zzz", page=3)
+    assert "Nobody matches." in page

@@ -209,10 +209,10 @@ def registrant_page(
     total = db.session.scalar(
         filtered_query(event, f, func.count(Registration.id)).order_by(None)
     )
-    last = max(math.ceil(total / per_page), 1)
-    if f.q and (total == 0 or number <= last):
-        return RegistrantPage(items=[], number=min(number, last), total=total, per_page=per_page)
-    number = min(number, last)
+    if total == 0:
+        return RegistrantPage(items=[], number=1, total=0, per_page=per_page)
+    # Past the last page (an old link, a hand-typed number): the last page.
+    number = min(number, math.ceil(total / per_page))
     items = db.session.scalars(
         filtered_query(event, f)
         .options(selectinload(Registration.attendance))
