@@ -35,6 +35,10 @@ def safe_next(target: str | None) -> str:
     default = url_for("organiser.dashboard")
     if not target:
         return default
+    # Browsers drop tabs and line breaks inside addresses ("/\t/evil.example" becomes
+    # "//evil.example") and read a backslash as a slash.
+    if not target.isprintable() or " " in target:
+        return default
     target = target.replace("\\", "/")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
