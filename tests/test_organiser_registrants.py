@@ -376,3 +376,12 @@ def test_empty_list_and_no_match(organiser_client, event):
     assert "Page 1 of" not in page
     page = listing(organiser_client, event, q="zzz", page=3)
     assert "Nobody matches." in page
+
+
+def test_sorted_column_is_announced(organiser_client, event, people):
+    page = listing(organiser_client, event, sort="name", order="desc")
+    assert page.count("aria-sort=") == 1
+    assert '<th scope="col" aria-sort="descending">' in page
+    assert (
+        f'href="/organiser/events/{event.id}/registrants?sort=name">Name' in page
+    )
