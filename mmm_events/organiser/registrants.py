@@ -273,9 +273,16 @@ def registration_detail(registration_id: int):
     )
 
 
-@bp.post("/registrations/<int:registration_id>/cancel")
+@bp.route("/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
 def cancel_registration(registration_id: int):
     registration = registration_for_organiser(registration_id)
+    if request.method == "GET":
+        # One tap on a phone must not cancel someone: the button asks first.
+        return render_template(
+            "organiser/registration_cancel.html",
+            registration=registration,
+            event=registration.event,
+        )
     if registration.status is RegistrationStatus.CANCELLED:
         flash(_("This registration was already cancelled."), "warning")
     else:
