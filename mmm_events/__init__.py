@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as configuration
@@ -67,9 +68,16 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "warning"
+    # The message is a lazy string; the session can only store a plain one.
+    login_manager.localize_callback = str
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .auth.views import expire_old_sessions
     from .events.views import bp as events_bp
     from .news.views import bp as news_bp
     from .organiser.views import bp as organiser_bp
@@ -79,6 +87,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(auth_bp)
+    app.before_request(expire_old_sessions)
     if app.config["MMM_ENV"] == "development":
         from .mail.mailbox import bp as mailbox_bp
 
@@ -91,3 +101,6 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(mail_worker_command)
+    from .auth.cli import users_cli
+
+    app.cli.add_command(users_cli)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -37,7 +38,6 @@ def from_environment(instance_path: str) -> dict:
     """Settings taken from the process environment, with their defaults."""
     sqlite_default = "sqlite:///" + str(Path(instance_path) / "mmm_events.sqlite3")
     mail_server = os.environ.get("MAIL_SERVER", "")
-    scheme = os.environ.get("PREFERRED_URL_SCHEME", "http")
     return {
         # "production" refuses to start without an explicit SECRET_KEY; "development"
         # generates one and keeps it in the instance folder.
@@ -45,10 +45,10 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or sqlite_default,
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
-        "PREFERRED_URL_SCHEME": scheme,
-        # Cookies only over HTTPS when the site is served over HTTPS.
-        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", scheme == "https"),
-        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", scheme == "https"),
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        # Cookies only over HTTPS; always on when the site is served over HTTPS (see finish).
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         # Flask-Mail. With no MAIL_SERVER, mail is written to instance/mailbox/ as .eml files.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
@@ -79,6 +79,13 @@ def from_environment(instance_path: str) -> dict:
         # X-Forwarded-For/-Proto/-Host headers are trusted only this many hops deep, so that
         # rate limits see the visitor's address and links keep https.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
+        # Failed sign-ins allowed per client address, and per account whatever the address.
+        "SIGN_IN_LIMIT_PER_IP": os.environ.get("SIGN_IN_LIMIT_PER_IP", "20 per 15 minutes"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        # Keys in a shared Redis start with this, so that several sites can share one server.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
     }
 
 
@@ -120,5 +127,11 @@ def finish(app: Flask) -> None:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
+    secure = config["PREFERRED_URL_SCHEME"] == "https"
+    # Flask's defaults already hold these keys (False), so setdefault would never apply.
+    config["SESSION_COOKIE_SECURE"] = bool(config.get("SESSION_COOKIE_SECURE")) or secure
+    config["REMEMBER_COOKIE_SECURE"] = bool(config.get("REMEMBER_COOKIE_SECURE")) or secure
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
