@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import config as configuration
-from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +52,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from . import database, i18n
 
+    # Imported here: once the subpackage mmm_events.mail is imported, the package attribute
+    # "mail" names that module, not the Flask-Mail extension.
+    from .extensions import mail
+
     db.init_app(app)
     database.configure_engines(app)
     migrate.init_app(
@@ -66,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .events.views import bp as events_bp
+    from .invitations.views import bp as invitations_bp
     from .news.views import bp as news_bp
     from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
@@ -74,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(invitations_bp)
 
 
 def _register_cli(app: Flask) -> None:
