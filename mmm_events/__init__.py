@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from . import config as configuration
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -52,8 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from . import database, i18n
 
-    # Imported here: once the subpackage mmm_events.mail is imported, the package attribute
-    # "mail" names that module, not the Flask-Mail extension.
+    # Importing the subpackage mmm_events.mail rebinds the module-level name "mail".
     from .extensions import mail
 
     db.init_app(app)
@@ -66,9 +66,16 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "warning"
+    # The message is a lazy string; the session can only store a plain one.
+    login_manager.localize_callback = str
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .auth.views import expire_old_sessions
     from .events.views import bp as events_bp
     from .invitations.views import bp as invitations_bp
     from .news.views import bp as news_bp
@@ -79,6 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(auth_bp)
+    app.before_request(expire_old_sessions)
     app.register_blueprint(invitations_bp)
 
 
@@ -86,3 +95,6 @@ def _register_cli(app: Flask) -> None:
     from .demo import seed_demo_command
 
     app.cli.add_command(seed_demo_command)
+    from .auth.cli import users_cli
+
+    app.cli.add_command(users_cli)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -61,6 +62,13 @@ def from_environment(instance_path: str) -> dict:
         # Flask-Limiter: in-memory unless a shared store (redis://...) is named.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_LIFETIME_HOURS": _env_int("SESSION_LIFETIME_HOURS", 8),
+        # Failed sign-ins allowed per client address, and per account whatever the address.
+        "SIGN_IN_LIMIT_PER_IP": os.environ.get("SIGN_IN_LIMIT_PER_IP", "20 per 15 minutes"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        # Keys in a shared Redis start with this, so that several sites can share one server.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
     }
 
 
@@ -102,6 +110,10 @@ def finish(app: Flask) -> None:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
+    config.setdefault(
+        "PERMANENT_SESSION_LIFETIME", timedelta(hours=config["SESSION_LIFETIME_HOURS"])
+    )
     secure = config["PREFERRED_URL_SCHEME"] == "https"
     config.setdefault("SESSION_COOKIE_SECURE", secure)
     config.setdefault("REMEMBER_COOKIE_SECURE", secure)

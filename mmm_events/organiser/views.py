@@ -28,5 +28,10 @@ def never_cache(response):
 
 @bp.get("/")
 def dashboard():
-    events = db.session.scalars(visible_events(current_user).order_by(Event.starts_at.desc()))
-    return render_template("organiser/dashboard.html", events=list(events))
+    mine = db.session.scalars(visible_events(current_user).order_by(Event.starts_at.desc()))
+    return render_template("organiser/dashboard.html", events=list(mine))
+
+
+# The areas register their routes on ``bp`` when imported; they import ``bp`` from here, so
+# they come last.
+from . import checkin, events, exports, messages, news, outbox, registrants  # noqa: E402, F401

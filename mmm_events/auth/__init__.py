@@ -1,0 +1,1 @@
+"""Organiser accounts: sign-in, sign-out, and the ``flask users`` commands."""

@@ -1,0 +1,51 @@
+"""``flask users create EMAIL [--admin]`` and ``flask users set-password EMAIL``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+from . import services
+
+users_cli = AppGroup("users", help="Manage organiser accounts.")
+
+
+def _prompt_password() -> str:
+    return click.prompt(
+        "Password", hide_input=True, confirmation_prompt="Repeat the password"
+    )
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="May manage every event and every account.")
+@click.option("--name", default="", help="The person's name, shown in the organiser area.")
+def create_command(email: str, admin: bool, name: str) -> None:
+    """Create an account; the password is asked for and not shown."""
+    password = _prompt_password()
+    try:
+        user = services.create_user(email, password, admin=admin, name=name)
+    except services.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    role = "administrator" if admin else "organiser"
+    click.echo(f"Created {role} account {user.email}.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+def set_password_command(email: str) -> None:
+    """Change an account's password; the new password is asked for and not shown."""
+    user = services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    password = _prompt_password()
+    try:
+        services.set_password(user, password)
+    except services.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Password changed for {user.email}.")

@@ -1,0 +1,143 @@
+"""Forms of the organisers' area."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import RegistrationStatus
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_ZONES = available_timezones()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _valid_zone(form, field) -> None:
+    if field.data not in _ZONES:
+        raise ValidationError(_l("Please give a time zone such as Africa/Casablanca."))
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Web address"),
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and dashes only.")),
+        ],
+    )
+    hashtag = StringField(_l("Hashtag"), validators=[Optional(), Length(max=80)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    country = StringField(_l("Country"), validators=[Optional(), Length(max=120)])
+    timezone = StringField(
+        _l("Time zone"), default="Africa/Casablanca", validators=[InputRequired(), _valid_zone]
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired()]
+    )
+    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired()])
+    capacity = IntegerField(
+        _l("Number of seats"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
+    )
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens"), format=DATETIME_FORMAT, validators=[Optional()]
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes"), format=DATETIME_FORMAT, validators=[Optional()]
+    )
+    contact_email = EmailField(
+        _l("Contact email"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    invite_only = BooleanField(_l("By invitation only"))
+    invitation_subject = StringField(
+        _l("Invitation subject"), validators=[Optional(), Length(max=200)]
+    )
+    invitation_message = TextAreaField(
+        _l("Invitation message"), validators=[Optional(), Length(max=20_000)]
+    )
+    is_published = BooleanField(_l("Published (visible to the public)"))
+
+
+class NewsForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Web address"),
+        validators=[
+            Optional(),
+            Length(max=120),
+            Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and dashes only.")),
+        ],
+    )
+    published_on = DateField(_l("Publication date"), validators=[InputRequired()])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=50_000)])
+    event_id = SelectField(_l("About the event"), coerce=int, default=0)
+    is_published = BooleanField(_l("Published (visible to the public)"))
+
+
+class OrganisersForm(FlaskForm):
+    organisers = MultiCheckboxField(_l("Organisers of this event"), coerce=int)
+
+
+STATUS_CHOICES = [
+    (RegistrationStatus.CONFIRMED.value, _l("Confirmed")),
+    (RegistrationStatus.WAITING.value, _l("Waiting list")),
+    (RegistrationStatus.CANCELLED.value, _l("Cancelled")),
+]
+
+
+class MessageForm(FlaskForm):
+    statuses = MultiCheckboxField(
+        _l("Send to"),
+        choices=STATUS_CHOICES,
+        default=[RegistrationStatus.CONFIRMED.value],
+        validators=[InputRequired(message=_l("Please choose who receives the message."))],
+    )
+    subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=20_000)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    is_admin = BooleanField(_l("Administrator (manages every event and every account)"))
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(min=10, max=1000)],
+        render_kw={"autocomplete": "new-password"},
+    )

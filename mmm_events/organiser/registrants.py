@@ -1,0 +1,285 @@
+"""The registrant list of an event: counts, search, filters, sorting, pages, each registration.
+
+A list of 100,000 registrations is never loaded whole: one page is one indexed query with
+LIMIT/OFFSET, and the counts are aggregates the database computes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import _
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..events import services as registration_services
+from ..extensions import db
+from ..models import (
+    Event,
+    OutboxMessage,
+    Registration,
+    RegistrationDay,
+    RegistrationStatus,
+    utcnow,
+)
+from .access import event_for_organiser
+from .views import bp
+
+PER_PAGE = 50
+_STATUS_VALUES = {s.value for s in RegistrationStatus}
+
+# The columns a list may be sorted by, by the name used in the address. Only these reach SQL.
+SORTS: dict[str, Any] = {
+    "name": Registration.full_name,
+    "email": Registration.email_normalised,
+    "organisation": Registration.organisation,
+    "country": Registration.country,
+    "status": Registration.status,
+    "registered": Registration.id,
+    "checked_in": Registration.checked_in_at,
+}
+
+
+@dataclass(frozen=True)
+class RegistrantFilter:
+    """What the organiser asked to see: the list, the exports and the links all share it."""
+
+    q: str = ""
+    status: RegistrationStatus | None = None
+    day: date | None = None
+    sort: str = "registered"
+    descending: bool = False
+
+    @classmethod
+    def from_args(cls, args, event: Event) -> RegistrantFilter:
+        """Read the query string; anything unknown is ignored rather than refused."""
+        status = args.get("status", "")
+        day = None
+        try:
+            day = date.fromisoformat(args.get("day", ""))
+        except ValueError:
+            day = None
+        sort = args.get("sort", "registered")
+        return cls(
+            q=" ".join(args.get("q", "").split())[:200],
+            status=RegistrationStatus(status) if status in _STATUS_VALUES else None,
+            day=day if day in event.days else None,
+            sort=sort if sort in SORTS else "registered",
+            descending=args.get("order") == "desc",
+        )
+
+    def to_args(self, **changes: Any) -> dict[str, str]:
+        """This filter as query-string arguments, with ``changes`` applied; defaults left out."""
+        f = replace(self, **changes)
+        args = {
+            "q": f.q,
+            "status": f.status.value if f.status else "",
+            "day": f.day.isoformat() if f.day else "",
+            "sort": f.sort if f.sort != "registered" else "",
+            "order": "desc" if f.descending else "",
+        }
+        return {k: v for k, v in args.items() if v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status or self.day)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered_query(event: Event, f: RegistrantFilter, *columns) -> Select:
+    """The registrations of ``event`` matching ``f``, sorted; ``columns`` default to the row."""
+    query = select(*columns) if columns else select(Registration)
+    query = query.where(Registration.event_id == event.id)
+    if f.q:
+        pattern = _like_pattern(f.q)
+        query = query.where(
+            or_(
+                Registration.full_name.ilike(pattern, escape="\\"),
+                Registration.email_normalised.ilike(pattern, escape="\\"),
+                Registration.organisation.ilike(pattern, escape="\\"),
+            )
+        )
+    if f.status is not None:
+        query = query.where(Registration.status == f.status)
+    if f.day is not None:
+        query = query.where(
+            exists().where(
+                RegistrationDay.registration_id == Registration.id, RegistrationDay.day == f.day
+            )
+        )
+    column = SORTS[f.sort]
+    ordered = column.desc() if f.descending else column.asc()
+    if f.sort == "checked_in":
+        # Those not checked in last, in either direction, on both engines.
+        ordered = ordered.nulls_last()
+    tie = Registration.id.desc() if f.descending else Registration.id.asc()
+    return query.order_by(ordered, tie) if f.sort != "registered" else query.order_by(ordered)
+
+
+@dataclass(frozen=True)
+class Counts:
+    confirmed: int
+    waiting: int
+    cancelled: int
+    checked_in: int
+    seats_left: int
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.waiting + self.cancelled
+
+
+def registration_counts(event: Event) -> Counts:
+    by_status = dict(
+        db.session.execute(
+            select(Registration.status, func.count())
+            .where(Registration.event_id == event.id)
+            .group_by(Registration.status)
+        ).all()
+    )
+    checked_in = db.session.scalar(
+        select(func.count()).where(
+            Registration.event_id == event.id, Registration.checked_in_at.is_not(None)
+        )
+    )
+    return Counts(
+        confirmed=by_status.get(RegistrationStatus.CONFIRMED, 0),
+        waiting=by_status.get(RegistrationStatus.WAITING, 0),
+        cancelled=by_status.get(RegistrationStatus.CANCELLED, 0),
+        checked_in=checked_in or 0,
+        seats_left=event.seats_left,
+    )
+
+
+@dataclass(frozen=True)
+class RegistrantPage:
+    items: list[Registration]
+    number: int
+    total: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(math.ceil(self.total / self.per_page), 1)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def registrant_page(
+    event: Event, f: RegistrantFilter, number: int, per_page: int = PER_PAGE
+) -> RegistrantPage:
+    total = db.session.scalar(
+        filtered_query(event, f, func.count(Registration.id)).order_by(None)
+    )
+    number = min(max(number, 1), max(math.ceil(total / per_page), 1))
+    items = db.session.scalars(
+        filtered_query(event, f)
+        .options(selectinload(Registration.attendance))
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    return RegistrantPage(items=list(items), number=number, total=total, per_page=per_page)
+
+
+def registration_for_organiser(registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        abort(404)
+    event_for_organiser(registration.event_id)
+    return registration
+
+
+def emails_about(registration: Registration) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.registration_id == registration.id)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        )
+    )
+
+
+@bp.get("/events/<int:event_id>/registrants")
+def registrants(event_id: int):
+    event = event_for_organiser(event_id)
+    f = RegistrantFilter.from_args(request.args, event)
+    page = registrant_page(event, f, request.args.get("page", 1, type=int))
+    return render_template(
+        "organiser/registrants.html",
+        event=event,
+        f=f,
+        page=page,
+        counts=registration_counts(event),
+        statuses=list(RegistrationStatus),
+    )
+
+
+@bp.get("/registrations/<int:registration_id>")
+def registration_detail(registration_id: int):
+    registration = registration_for_organiser(registration_id)
+    return render_template(
+        "organiser/registration.html",
+        registration=registration,
+        event=registration.event,
+        emails=emails_about(registration),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/cancel")
+def cancel_registration(registration_id: int):
+    registration = registration_for_organiser(registration_id)
+    if registration.status is RegistrationStatus.CANCELLED:
+        flash(_("This registration was already cancelled."), "warning")
+    else:
+        promoted = registration_services.cancel_registration(registration, now=utcnow())
+        db.session.commit()
+        flash(_("The registration is cancelled and the person is told by email."), "success")
+        if promoted is not None:
+            flash(
+                _(
+                    "%(name)s moved up from the waiting list and is now confirmed.",
+                    name=promoted.full_name,
+                ),
+                "success",
+            )
+    return redirect(url_for("organiser.registration_detail", registration_id=registration.id))
+
+
+@bp.post("/registrations/<int:registration_id>/promote")
+def promote_registration(registration_id: int):
+    registration = registration_for_organiser(registration_id)
+    if registration.status is not RegistrationStatus.WAITING:
+        flash(_("Only someone on the waiting list can be confirmed this way."), "warning")
+    elif registration_services.promote_registration(registration, now=utcnow()):
+        db.session.commit()
+        flash(_("Confirmed: the person is told by email."), "success")
+    else:
+        db.session.rollback()
+        flash(
+            _("There is no seat left. Add seats to the event or cancel a registration first."),
+            "error",
+        )
+    return redirect(url_for("organiser.registration_detail", registration_id=registration.id))
+
+
+@bp.post("/registrations/<int:registration_id>/resend")
+def resend_confirmation(registration_id: int):
+    registration = registration_for_organiser(registration_id)
+    registration_services.send_confirmation(registration)
+    db.session.commit()
+    flash(_("The email is on its way again."), "success")
+    return redirect(url_for("organiser.registration_detail", registration_id=registration.id))
