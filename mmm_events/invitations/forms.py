@@ -12,11 +12,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from . import services
 
-LANGUAGE_CHOICES = [("en", _l("English")), ("fr", _l("French"))]
+LANGUAGE_CHOICES = [SelectChoice("en", _l("English")), SelectChoice("fr", _l("French"))]
 
 
 class DeclineForm(FlaskForm):

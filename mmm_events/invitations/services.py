@@ -288,7 +288,14 @@ def _enqueue_invitation(
     )
 
 
-def sample_invitation(event: Event, *, email: str, name: str, language: Language) -> Invitation:
+def sample_invitation(
+    event: Event,
+    *,
+    email: str,
+    name: str,
+    language: Language,
+    organisation: str = "Make Mothers Matter",
+) -> Invitation:
     """An invitation that is never saved, for previews and tests: its links lead nowhere."""
     return Invitation(
         event_id=event.id,
@@ -297,7 +304,7 @@ def sample_invitation(event: Event, *, email: str, name: str, language: Language
         email=email,
         email_normalised=normalise_email(email),
         name=name,
-        organisation="Make Mothers Matter",
+        organisation=organisation,
         language=language,
         status=InvitationStatus.IMPORTED,
     )
@@ -329,17 +336,33 @@ class SendResult:
     skipped: int
 
 
+def count_sendable(event: Event) -> int:
+    """How many invitees a "send to all not yet invited" would reach now."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.event_id == event.id,
+            Invitation.status == InvitationStatus.IMPORTED,
+            _not_suppressed(),
+        )
+    )
+
+
 def send_invitations(
     event: Event, *, now: datetime, ids: Sequence[int] | None = None
 ) -> SendResult:
     """Queue the invitation for everyone not yet invited, or for the chosen ``ids``.
 
-    Only invitations not yet sent (or whose sending failed) are sent; unsubscribed addresses
-    and everything else chosen are skipped and counted.
+    A choice may also retry invitations whose sending failed. Unsubscribed addresses, and
+    anyone chosen who was already invited, answered or revoked, are skipped and counted.
     """
+    statuses = [InvitationStatus.IMPORTED]
+    if ids is not None:
+        statuses.append(InvitationStatus.FAILED)
     sendable = and_(
         Invitation.event_id == event.id,
-        Invitation.status.in_([InvitationStatus.IMPORTED, InvitationStatus.FAILED]),
+        Invitation.status.in_(statuses),
         _not_suppressed(),
     )
     query = select(Invitation).where(sendable).order_by(Invitation.id)

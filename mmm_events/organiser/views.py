@@ -34,4 +34,13 @@ def dashboard():
 
 # The areas register their routes on ``bp`` when imported; they import ``bp`` from here, so
 # they come last.
-from . import checkin, events, exports, messages, news, outbox, registrants  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    checkin,
+    events,
+    exports,
+    invitations,
+    messages,
+    news,
+    outbox,
+    registrants,
+)
