@@ -51,10 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, i18n
-
-    # Importing the subpackage mmm_events.mail rebinds the module-level name "mail".
-    from .extensions import mail
+    from . import database, extensions, i18n
 
     db.init_app(app)
     database.configure_engines(app)
@@ -62,7 +59,8 @@ def _init_extensions(app: Flask) -> None:
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
-    mail.init_app(app)
+    # Not the global "mail": importing the subpackage mmm_events.mail rebinds that name.
+    extensions.mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -93,8 +91,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .demo import seed_demo_command
+    from .mail.worker import mail_worker_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(mail_worker_command)
     from .auth.cli import users_cli
 
     app.cli.add_command(users_cli)

@@ -58,6 +58,15 @@ def from_environment(instance_path: str) -> dict:
         ),
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
         "MAILBOX_DIR": os.environ.get("MAILBOX_DIR") or str(Path(instance_path) / "mailbox"),
+        # The mail worker: rows claimed per batch (one SMTP connection each), attempts before
+        # a row is marked failed, the first retry delay (doubled after each failure, at most
+        # six hours), how long a claim lasts before a dead worker's rows are due again, and
+        # how often an idle worker looks for new rows.
+        "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 50),
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        "MAIL_RETRY_SECONDS": _env_int("MAIL_RETRY_SECONDS", 60),
+        "MAIL_LEASE_SECONDS": _env_int("MAIL_LEASE_SECONDS", 300),
+        "MAIL_POLL_SECONDS": _env_int("MAIL_POLL_SECONDS", 2),
         "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "events@makemothersmatter.org"),
         # Flask-Limiter: in-memory unless a shared store (redis://...) is named.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

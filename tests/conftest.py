@@ -205,3 +205,97 @@ def create_post(app) -> Callable[..., NewsPost]:
         return detached(app, NewsPost(**values))
 
     return factory
+
+
+# Registration and mail ------------------------------------------------------------------------
+
+REGISTRATION_SERVER_NAME = "events.example.org"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd); what it receives, parsed.
+
+    ``stop()`` and ``start()`` simulate an outage on the same port; ``delay`` (seconds) makes
+    each message slow to accept.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.messages: list[Any] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.delay = 0.0
+        self._lock = threading.Lock()
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        import asyncio
+        from email import message_from_bytes, policy
+
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self._lock:
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def config(self) -> dict[str, Any]:
+        """App settings that deliver to this server."""
+        return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port, "MAIL_SUPPRESS_SEND": False}
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_mail_app(make_app, smtp_server) -> Callable[..., Flask]:
+    """Build an app whose mail worker delivers to ``smtp_server``, with absolute links on
+    ``REGISTRATION_SERVER_NAME``."""
+
+    def factory(**overrides: Any) -> Flask:
+        return make_app(
+            **{"SERVER_NAME": REGISTRATION_SERVER_NAME, **smtp_server.config(), **overrides}
+        )
+
+    return factory
+
+
+def drain_outbox(app: Flask, now: datetime | None = None):
+    """Run the mail worker until nothing is due; the reports of each batch, in order."""
+    from mmm_events.mail.worker import deliver_due
+
+    reports = []
+    with app.app_context():
+        while True:
+            report = deliver_due(now=now)
+            reports.append(report)
+            if report.claimed == 0 or report.sent == 0:
+                break
+        db.session.remove()
+    return reports

@@ -1,13 +1,26 @@
-"""Rules about events as the public sees them."""
+"""Rules about events as the public sees them, and registration (RSVP) to them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select
+from email_validator import EmailNotValidError, validate_email
+from flask import url_for
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Event
+from ..mail import Attachment, enqueue, render_email
+from ..models import (
+    Event,
+    Invitation,
+    InvitationStatus,
+    Language,
+    Registration,
+    RegistrationDay,
+    RegistrationStatus,
+)
 
 
 def upcoming_events(now: datetime, limit: int | None = None) -> list[Event]:
@@ -37,3 +50,335 @@ def published_event(slug: str) -> Event | None:
     return db.session.scalar(
         select(Event).where(Event.slug == slug, Event.is_published.is_(True))
     )
+
+
+# Registration ---------------------------------------------------------------------------------
+
+
+class RegistrationError(Exception):
+    """A registration that the rules refuse; the message is for the person registering."""
+
+
+class RegistrationClosed(RegistrationError):
+    """Registration is not possible now. ``reason`` is "draft", "not_open" or "closed"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvitationRequired(RegistrationError):
+    """The event is by invitation only and no valid invitation came with the registration."""
+
+
+class InvalidDays(RegistrationError):
+    """The chosen days are not days of the event."""
+
+
+class AlreadyRegistered(RegistrationError):
+    """Another registration of the same event already uses that email address."""
+
+
+class InvalidEmail(RegistrationError):
+    """Not an email address (the form checks first; this guards direct callers)."""
+
+
+def normalise_email(value: str) -> tuple[str, str]:
+    """The address as we store and show it, and the key that makes it unique per event.
+
+    ``email-validator`` fixes the domain's case and Unicode form; the key also folds the local
+    part, because in practice no provider treats ``Ana@`` and ``ana@`` as two people.
+    Raises ``InvalidEmail``.
+    """
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(str(exc)) from exc
+    return checked.normalized, checked.normalized.casefold()
+
+
+@dataclass
+class RegistrationDetails:
+    full_name: str
+    email: str
+    organisation: str
+    country: str
+    days: list[date]
+    needs: str
+    language: str
+
+
+@dataclass
+class RegistrationOutcome:
+    registration: Registration
+    created: bool
+
+
+def invitation_for(event: Event, token: str | None) -> Invitation | None:
+    """The invitation of ``event`` carrying ``token``, unless it was revoked."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(
+        select(Invitation).where(
+            Invitation.event_id == event.id,
+            Invitation.token == token,
+            Invitation.status != InvitationStatus.REVOKED,
+        )
+    )
+
+
+def registration_by_token(token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Registration).where(Registration.token == token))
+
+
+def existing_registration(event: Event, email_normalised: str) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_normalised == email_normalised,
+        )
+    )
+
+
+def _checked_days(event: Event, days: list[date]) -> list[date]:
+    event_days = event.days
+    if len(event_days) == 1 and not days:
+        return event_days
+    chosen = sorted(set(days))
+    if not chosen or any(day not in event_days for day in chosen):
+        raise InvalidDays()
+    return chosen
+
+
+def _claim_seat(event: Event) -> bool:
+    """Take one seat if one is free: one statement, which the database serialises.
+
+    It is the first write of the transaction, so SQLite takes its write lock here, waiting
+    (busy timeout) rather than failing on a stale snapshot; PostgreSQL locks the event row
+    until commit, and re-checks the condition on the row as it stands then.
+    """
+    result = db.session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.seats_taken < Event.capacity)
+        .values(seats_taken=Event.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(event, ["seats_taken"])
+    return result.rowcount == 1
+
+
+def _release_seat(event: Event) -> None:
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.seats_taken > 0)
+        .values(seats_taken=Event.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(event, ["seats_taken"])
+
+
+def register(
+    event: Event,
+    details: RegistrationDetails,
+    *,
+    now: datetime,
+    invitation: Invitation | None = None,
+) -> RegistrationOutcome:
+    """Register a person: a seat if one is free, else the waiting list; the caller commits.
+
+    Registering twice with the same address creates nothing and returns the first
+    registration with ``created=False``; the database's unique constraint decides, so a
+    double click racing itself gives the same answer.
+    """
+    state = event.registration_state(now)
+    if state != "open":
+        raise RegistrationClosed(state)
+    if invitation is not None and (
+        invitation.event_id != event.id or invitation.status is InvitationStatus.REVOKED
+    ):
+        invitation = None
+    if event.invite_only and invitation is None:
+        raise InvitationRequired()
+    email, email_normalised = normalise_email(details.email)
+    days = _checked_days(event, details.days)
+
+    # A read outside the write transaction: the common repeat costs no lock.
+    existing = existing_registration(event, email_normalised)
+    if existing is not None:
+        return RegistrationOutcome(existing, created=False)
+
+    confirmed = _claim_seat(event)
+    registration = Registration(
+        event=event,
+        full_name=details.full_name,
+        email=email,
+        email_normalised=email_normalised,
+        organisation=details.organisation,
+        country=details.country,
+        needs=details.needs,
+        language=Language(details.language),
+        status=RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITING,
+        consented_at=now,
+        created_at=now,
+        updated_at=now,
+        attendance=[RegistrationDay(day=day) for day in days],
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(registration)
+            db.session.flush()
+    except IntegrityError:
+        # Someone else (usually the same person, clicking twice) got there first.
+        if confirmed:
+            _release_seat(event)
+        existing = existing_registration(event, email_normalised)
+        if existing is None:
+            raise
+        return RegistrationOutcome(existing, created=False)
+
+    if invitation is not None:
+        registration.invitation_id = invitation.id
+        invitation.status = InvitationStatus.ACCEPTED
+        invitation.answered_at = now
+    send_confirmation(registration)
+    db.session.flush()
+    return RegistrationOutcome(registration, created=True)
+
+
+def update_registration(registration: Registration, details: RegistrationDetails) -> None:
+    """Change what the person told us; the caller commits. Raises ``AlreadyRegistered``
+    when the new address belongs to another registration of the same event."""
+    event = registration.event
+    email, email_normalised = normalise_email(details.email)
+    days = _checked_days(event, details.days)
+    if email_normalised != registration.email_normalised:
+        other = existing_registration(event, email_normalised)
+        if other is not None and other.id != registration.id:
+            raise AlreadyRegistered()
+    registration.full_name = details.full_name
+    registration.email = email
+    registration.email_normalised = email_normalised
+    registration.organisation = details.organisation
+    registration.country = details.country
+    registration.needs = details.needs
+    registration.language = Language(details.language)
+    if registration.days != days:
+        kept = {a.day: a for a in registration.attendance}
+        registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AlreadyRegistered() from exc
+
+
+def cancel_registration(registration: Registration, *, now: datetime) -> Registration | None:
+    """Cancel, free the seat, and give it to the first person waiting; the caller commits.
+
+    Returns the registration promoted, if any. Both people are emailed.
+    """
+    if registration.status is RegistrationStatus.CANCELLED:
+        return None
+    event = registration.event
+    was_confirmed = registration.status is RegistrationStatus.CONFIRMED
+    if was_confirmed:
+        _release_seat(event)
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    _enqueue_status_email(registration, "registration_cancelled")
+    db.session.flush()
+    if not was_confirmed:
+        return None
+    first_waiting = db.session.scalar(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.WAITING,
+        )
+        .order_by(Registration.id)
+        .limit(1)
+    )
+    if first_waiting is None or not promote_registration(first_waiting, now=now):
+        return None
+    return first_waiting
+
+
+def promote_registration(registration: Registration, *, now: datetime) -> bool:
+    """Move a waiting person to the confirmed list if a seat is free, and email them."""
+    if registration.status is not RegistrationStatus.WAITING:
+        return False
+    if not _claim_seat(registration.event):
+        return False
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.updated_at = now
+    _enqueue_status_email(registration, "registration_promoted")
+    db.session.flush()
+    return True
+
+
+def manage_url(registration: Registration) -> str:
+    return url_for("events.manage", token=registration.token, _external=True)
+
+
+def _calendar_attachment(registration: Registration) -> Attachment:
+    from .calendar import event_ics
+
+    event = registration.event
+    return Attachment(
+        filename=f"{event.slug}.ics",
+        content_type="text/calendar",
+        data=event_ics(event, url=manage_url(registration)),
+    )
+
+
+def _enqueue_status_email(registration: Registration, template: str, **context) -> None:
+    """One builder for every email about a registration, so that an attachment added here
+    (a calendar file today, a check-in code tomorrow) reaches all of them."""
+    attachments = []
+    if registration.status is not RegistrationStatus.CANCELLED:
+        attachments.append(_calendar_attachment(registration))
+    email = render_email(
+        template,
+        registration.language.value,
+        registration=registration,
+        event=registration.event,
+        manage_url=manage_url(registration),
+        event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
+        **context,
+    )
+    enqueue(
+        recipient=registration.email,
+        email=email,
+        kind=template,
+        attachments=attachments,
+        event_id=registration.event_id,
+        registration_id=registration.id,
+        invitation_id=registration.invitation_id,
+    )
+
+
+def send_confirmation(registration: Registration) -> None:
+    """Queue the email that tells the person where they stand; also the organiser's "resend"."""
+    if registration.id is None:
+        db.session.flush()
+    _enqueue_status_email(registration, "registration_confirmation")
+
+
+def send_manage_link(event: Event, email: str) -> bool:
+    """Email the manage link to ``email`` if it is registered for ``event``.
+
+    The caller tells everyone the same thing whatever this returns, so that a stranger learns
+    nothing about who is registered.
+    """
+    try:
+        _, email_normalised = normalise_email(email)
+    except InvalidEmail:
+        return False
+    registration = existing_registration(event, email_normalised)
+    if registration is None:
+        return False
+    _enqueue_status_email(registration, "registration_link")
+    return True
+

@@ -1,14 +1,29 @@
-"""Public event pages: the list and the invitation."""
+"""Public event pages: the list, the invitation with its RSVP form, and the manage page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
-from ..models import utcnow
+from ..extensions import db, limiter
+from ..models import Registration, RegistrationStatus, utcnow
 from . import services
+from .calendar import event_ics
+from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
-
 
 @bp.get("/")
 def index():
@@ -20,11 +35,225 @@ def index():
     )
 
 
-@bp.get("/<slug>")
+def _details(form: DetailsForm) -> services.RegistrationDetails:
+    return services.RegistrationDetails(
+        full_name=form.full_name.data,
+        email=form.email.data,
+        organisation=form.organisation.data or "",
+        country=form.country.data,
+        days=form.chosen_days(),
+        needs=form.needs.data or "",
+        language=form.language.data,
+    )
+
+
+@bp.route("/<slug>", methods=["GET", "POST"])
 def detail(slug: str):
     event = services.published_event(slug)
     if event is None:
         abort(404)
+    now = utcnow()
+    state = event.registration_state(now)
+    token = request.values.get("invitation", "", type=str)
+    invitation = services.invitation_for(event, token)
+    form = RegistrationForm()
+    form.set_days(event.days, event.zone)
+    refusal = None
+    if state == "open" and event.invite_only and invitation is None:
+        refusal = _(
+            "This event is by invitation only. Please use the link in your invitation email."
+        )
+
+    def page(status: int = 200):
+        return render_template(
+            "events/detail.html",
+            event=event,
+            registration_state=state,
+            form=form,
+            invitation=invitation,
+            refusal=refusal,
+        ), status
+
+    if request.method == "GET":
+        form.days.data = [d.isoformat() for d in event.days]
+        form.language.data = "fr" if str(get_locale()) == "fr" else "en"
+        if invitation is not None:
+            form.full_name.data = invitation.name
+            form.email.data = invitation.email
+            form.organisation.data = invitation.organisation
+            form.language.data = invitation.language.value
+            form.invitation.data = invitation.token
+        return page()
+
+    if state != "open":
+        return page(409)
+    if refusal is not None:
+        return page(403)
+    if not form.validate_on_submit():
+        return page()
+    try:
+        outcome = services.register(event, _details(form), now=now, invitation=invitation)
+    except services.InvalidDays:
+        form.days.errors = [_("Please choose days of the event.")]
+        return page()
+    except services.InvalidEmail:
+        form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
+        return page()
+    if not outcome.created:
+        db.session.rollback()
+        return render_template(
+            "events/already_registered.html",
+            event=event,
+            link_form=EmailLinkForm(email=form.email.data),
+        )
+    db.session.commit()
+    session["registration_id"] = outcome.registration.id
+    return redirect(url_for("events.registered", slug=event.slug), code=303)
+
+
+def waiting_position(registration: Registration) -> int:
+    return 1 + db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITING,
+            Registration.id < registration.id,
+        )
+    )
+
+
+@bp.get("/<slug>/registered")
+def registered(slug: str):
+    """The result of the RSVP, shown once to the browser that sent it."""
+    registration_id = session.get("registration_id")
+    registration = (
+        db.session.get(Registration, registration_id) if isinstance(registration_id, int) else None
+    )
+    if registration is None or registration.event.slug != slug:
+        return redirect(url_for("events.detail", slug=slug))
+    position = (
+        waiting_position(registration)
+        if registration.status is RegistrationStatus.WAITING
+        else None
+    )
     return render_template(
-        "events/detail.html", event=event, registration_state=event.registration_state(utcnow())
+        "events/registered.html",
+        event=registration.event,
+        registration=registration,
+        position=position,
+    )
+
+
+@bp.post("/<slug>/send-link")
+@limiter.limit("10 per hour")
+def send_link(slug: str):
+    """Email the manage link again, to the address itself: nothing is shown here."""
+    event = services.published_event(slug)
+    if event is None:
+        abort(404)
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        services.send_manage_link(event, form.email.data)
+        db.session.commit()
+    flash(
+        _(
+            "If this address is registered for this event, we have just sent it the link "
+            "to your registration. Please check your inbox."
+        ),
+        "success",
+    )
+    return redirect(url_for("events.detail", slug=event.slug), code=303)
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = services.registration_by_token(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.after_request
+def private_pages(response):
+    # Manage pages carry a secret in their address: keep them out of caches and referrers.
+    if request.endpoint and request.endpoint.startswith("events.manage"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/manage/<token>")
+def manage(token: str):
+    registration = _registration_or_404(token)
+    position = (
+        waiting_position(registration)
+        if registration.status is RegistrationStatus.WAITING
+        else None
+    )
+    return render_template(
+        "events/manage.html",
+        event=registration.event,
+        registration=registration,
+        position=position,
+    )
+
+
+@bp.route("/manage/<token>/edit", methods=["GET", "POST"])
+def manage_edit(token: str):
+    registration = _registration_or_404(token)
+    if registration.status is RegistrationStatus.CANCELLED:
+        return redirect(url_for("events.manage", token=token))
+    event = registration.event
+    form = DetailsForm()
+    form.set_days(event.days, event.zone)
+    if request.method == "GET":
+        form.full_name.data = registration.full_name
+        form.email.data = registration.email
+        form.organisation.data = registration.organisation
+        form.country.data = registration.country
+        form.days.data = [d.isoformat() for d in registration.days]
+        form.needs.data = registration.needs
+        form.language.data = registration.language.value
+    elif form.validate_on_submit():
+        try:
+            services.update_registration(registration, _details(form))
+        except services.AlreadyRegistered:
+            db.session.rollback()
+            form.email.errors = [
+                _("This address is already used by another registration for this event.")
+            ]
+        except services.InvalidDays:
+            form.days.errors = [_("Please choose days of the event.")]
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("events.manage", token=token), code=303)
+    return render_template(
+        "events/manage_edit.html", event=event, registration=registration, form=form
+    )
+
+
+@bp.get("/manage/<token>/calendar.ics")
+def manage_calendar(token: str):
+    registration = _registration_or_404(token)
+    event = registration.event
+    return Response(
+        event_ics(event, url=services.manage_url(registration)),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+    )
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+def manage_cancel(token: str):
+    registration = _registration_or_404(token)
+    if registration.status is RegistrationStatus.CANCELLED:
+        return redirect(url_for("events.manage", token=token))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.cancel_registration(registration, now=utcnow())
+        db.session.commit()
+        flash(_("Your registration is cancelled. We have sent you an email."), "success")
+        return redirect(url_for("events.manage", token=token), code=303)
+    return render_template(
+        "events/manage_cancel.html", event=registration.event, registration=registration,
+        form=form,
     )

@@ -1,0 +1,56 @@
+"""Calendar files (RFC 5545) for events, attached to emails and offered for download."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from icalendar import Calendar, vText
+from icalendar import Event as CalendarEvent
+
+from ..models import Event, utcnow
+
+
+def event_uid(event: Event) -> str:
+    """The same for every file about this event, so calendars update it instead of adding
+    a second copy."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    domain = sender.rpartition("@")[2].rstrip(">").strip() or "mmm-events.invalid"
+    return f"event-{event.id}@{domain}"
+
+
+def event_ics(
+    event: Event,
+    *,
+    url: str | None = None,
+    description: str | None = None,
+    stamp: datetime | None = None,
+) -> bytes:
+    """The event as an iCalendar file, with its times in its own zone (and that zone's
+    definition, VTIMEZONE, so that calendars without a zone database agree)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Make Mothers Matter//mmm-events//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add("calscale", "GREGORIAN")
+
+    entry = CalendarEvent()
+    entry.add("uid", event_uid(event))
+    entry.add("dtstamp", stamp or utcnow())
+    entry.add("dtstart", event.local_start)
+    entry.add("dtend", event.local_end)
+    entry.add("summary", event.title)
+    location = ", ".join(part for part in (event.venue, event.city, event.country) if part)
+    if location:
+        entry.add("location", vText(location))
+    text = description if description is not None else event.summary
+    if url:
+        entry.add("url", url)
+        text = f"{text}\n\n{url}" if text else url
+    if text:
+        entry.add("description", text)
+    if event.contact_email:
+        entry.add("organizer", f"mailto:{event.contact_email}")
+    calendar.add_component(entry)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
