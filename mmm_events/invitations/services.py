@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
+from flask_babel import force_locale
 from sqlalchemy import and_, case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -200,14 +201,36 @@ def unknown_placeholders(template: str) -> list[str]:
     return sorted({m for m in _PLACEHOLDER.findall(template) if m not in PLACEHOLDERS})
 
 
-def placeholder_values(event: Event, invitation: Invitation) -> dict[str, str]:
-    from ..web import event_dates
+@dataclass(frozen=True)
+class EventText:
+    """The event's dates and times as written in one language.
 
+    The same for every invitee of that language: a bulk send formats them once per language
+    instead of once per email (Babel's interval formatting is slow).
+    """
+
+    dates: str
+    start: str
+    end: str
+
+
+def event_text(event: Event, language: str) -> EventText:
+    from ..web import event_dates, local_datetime
+
+    with force_locale(language):
+        return EventText(
+            dates=event_dates(event),
+            start=local_datetime(event.starts_at, event.zone, "short"),
+            end=local_datetime(event.ends_at, event.zone, "short"),
+        )
+
+
+def placeholder_values(event: Event, invitation: Invitation, text: EventText) -> dict[str, str]:
     return {
         "name": invitation.name or invitation.email,
         "organisation": invitation.organisation,
         "event": event.title,
-        "dates": event_dates(event),
+        "dates": text.dates,
         "city": event.city,
     }
 
@@ -240,21 +263,26 @@ def render_invitation(
     test: bool = False,
     subject: str | None = None,
     message: str | None = None,
+    texts: dict[str, EventText] | None = None,
 ) -> RenderedEmail:
     """The personalised email, in the invitee's language.
 
     ``subject`` and ``message`` default to the event's saved wording; the preview passes the
-    organiser's unsaved draft.
+    organiser's unsaved draft. ``texts`` caches ``event_text`` by language across a bulk send.
     """
     subject = event.invitation_subject if subject is None else subject
     message = event.invitation_message if message is None else message
-    with _language(invitation.language.value):
-        values = placeholder_values(event, invitation)
+    language = invitation.language.value
+    texts = {} if texts is None else texts
+    if language not in texts:
+        texts[language] = event_text(event, language)
+    values = placeholder_values(event, invitation, texts[language])
     return render_email(
         "invitation",
         invitation.language.value,
         event=event,
         invitation=invitation,
+        event_text=texts[language],
         custom_subject=substitute(subject.strip(), values),
         custom_message=substitute(message.strip(), values),
         reminder=reminder,
@@ -268,18 +296,17 @@ def render_invitation(
     )
 
 
-def _language(code: str):
-    from flask_babel import force_locale
-
-    return force_locale(code)
-
-
 def _enqueue_invitation(
-    event: Event, invitation: Invitation, calendar: Attachment, *, reminder: bool
+    event: Event,
+    invitation: Invitation,
+    calendar: Attachment,
+    texts: dict[str, EventText],
+    *,
+    reminder: bool,
 ) -> OutboxMessage:
     return enqueue(
         recipient=invitation.email,
-        email=render_invitation(event, invitation, reminder=reminder),
+        email=render_invitation(event, invitation, reminder=reminder, texts=texts),
         kind=REMINDER_KIND if reminder else INVITATION_KIND,
         attachments=[calendar],
         headers=unsubscribe_headers(invitation),
@@ -377,8 +404,9 @@ def send_invitations(
     if not invitations:
         return SendResult(0, len(chosen or []))
     calendar = calendar_attachment(event)
+    texts: dict[str, EventText] = {}
     for invitation in invitations:
-        _enqueue_invitation(event, invitation, calendar, reminder=False)
+        _enqueue_invitation(event, invitation, calendar, texts, reminder=False)
     sent_ids = [i.id for i in invitations]
     for chunk in _chunks(sent_ids):
         db.session.execute(
@@ -420,8 +448,9 @@ def send_reminders(
         invitations = list(db.session.scalars(query))
     if invitations:
         calendar = calendar_attachment(event)
+        texts: dict[str, EventText] = {}
         for invitation in invitations:
-            _enqueue_invitation(event, invitation, calendar, reminder=True)
+            _enqueue_invitation(event, invitation, calendar, texts, reminder=True)
             invitation.last_reminded_at = now
     skipped = len(chosen) - len(invitations) if chosen is not None else 0
     return SendResult(len(invitations), skipped)
