@@ -567,8 +567,9 @@ FUNNEL_STAGES = ("imported", "invited", "failed", "opened", "accepted", "decline
 
 def funnel(event: Event) -> dict[str, int]:
     """How many invitees reached each stage, in one query. Revoked invitations are left out
-    of every stage and counted apart."""
+    of every stage and counted apart; "invited" counts the emails not known to have failed."""
     live = Invitation.status != InvitationStatus.REVOKED
+    delivered = Invitation.status.not_in([InvitationStatus.REVOKED, InvitationStatus.FAILED])
 
     def count(condition) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -576,7 +577,7 @@ def funnel(event: Event) -> dict[str, int]:
     row = db.session.execute(
         select(
             count(live),
-            count(and_(live, Invitation.invited_at.is_not(None))),
+            count(and_(delivered, Invitation.invited_at.is_not(None))),
             count(Invitation.status == InvitationStatus.FAILED),
             count(and_(live, Invitation.opened_at.is_not(None))),
             count(Invitation.status == InvitationStatus.ACCEPTED),
@@ -608,7 +609,10 @@ def invitees(
     live = Invitation.status != InvitationStatus.REVOKED
     filters = {
         "imported": live,
-        "invited": and_(live, Invitation.invited_at.is_not(None)),
+        "invited": and_(
+            Invitation.status.not_in([InvitationStatus.REVOKED, InvitationStatus.FAILED]),
+            Invitation.invited_at.is_not(None),
+        ),
         "failed": Invitation.status == InvitationStatus.FAILED,
         "opened": and_(live, Invitation.opened_at.is_not(None)),
         "accepted": Invitation.status == InvitationStatus.ACCEPTED,
