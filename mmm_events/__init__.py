@@ -87,6 +87,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.before_request(expire_old_sessions)
     app.register_blueprint(invitations_bp)
+    if app.config["MMM_ENV"] == "development":
+        from .mail.mailbox import bp as mailbox_bp
+
+        app.register_blueprint(mailbox_bp)
 
 
 def _register_cli(app: Flask) -> None:

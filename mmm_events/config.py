@@ -60,8 +60,9 @@ def from_environment(instance_path: str) -> dict:
         "MAILBOX_DIR": os.environ.get("MAILBOX_DIR") or str(Path(instance_path) / "mailbox"),
         # The mail worker: rows claimed per batch (one SMTP connection each), attempts before
         # a row is marked failed, the first retry delay (doubled after each failure, at most
-        # six hours), how long a claim lasts before a dead worker's rows are due again, and
-        # how often an idle worker looks for new rows.
+        # six hours), how long a claim lasts before a dead worker's rows are due again (plus
+        # MAIL_TIMEOUT for each message of the batch), and how often an idle worker looks
+        # for new rows.
         "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 50),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_SECONDS": _env_int("MAIL_RETRY_SECONDS", 60),
@@ -120,11 +121,10 @@ def finish(app: Flask) -> None:
     else:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
-    config.setdefault(
-        "PERMANENT_SESSION_LIFETIME", timedelta(hours=config["SESSION_LIFETIME_HOURS"])
-    )
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
     secure = config["PREFERRED_URL_SCHEME"] == "https"
-    config.setdefault("SESSION_COOKIE_SECURE", secure)
-    config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    # Flask's defaults already hold these keys (False), so setdefault would never apply.
+    config["SESSION_COOKIE_SECURE"] = bool(config.get("SESSION_COOKIE_SECURE")) or secure
+    config["REMEMBER_COOKIE_SECURE"] = bool(config.get("REMEMBER_COOKIE_SECURE")) or secure
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

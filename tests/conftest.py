@@ -235,8 +235,23 @@ class SmtpServer:
         self.messages: list[Any] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.delay = 0.0
+        self.connections = 0
+        self.refuse: set[str] = set()
         self._lock = threading.Lock()
         self._controller = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        # smtplib greets once per connection: this counts connections.
+        with self._lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address in self.refuse:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         import asyncio
@@ -299,3 +314,80 @@ def drain_outbox(app: Flask, now: datetime | None = None):
                 break
         db.session.remove()
     return reports
+
+
+# Organiser area -------------------------------------------------------------------------------
+
+ORGANISER_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def create_user(app) -> Callable[..., Any]:
+    """Make an account (an organiser unless ``admin=True``), assigned to ``events``."""
+    from mmm_events.models import Role, User
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*, admin: bool = False, events: tuple = (), **fields: Any) -> User:
+        n = next(counter)
+        with app.app_context():
+            user = User(
+                email=fields.pop("email", f"organiser{n}@example.org"),
+                name=fields.pop("name", f"Organiser {n}"),
+                role=Role.ADMIN if admin else Role.ORGANISER,
+                **fields,
+            )
+            user.set_password(ORGANISER_PASSWORD)
+            user.events = [db.session.get(Event, e.id) for e in events]
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+
+    return factory
+
+
+def sign_in(client, user, password: str = ORGANISER_PASSWORD):
+    """Sign ``user`` in through the real form; the response of the POST."""
+    return client.post("/sign-in", data={"email": user.email, "password": password})
+
+
+@pytest.fixture
+def create_registration(app) -> Callable[..., Any]:
+    """Add a registration to ``event`` directly (status confirmed unless given), keeping the
+    event's seat count right, with ``days`` of attendance."""
+    from sqlalchemy import update
+
+    from mmm_events.models import Registration, RegistrationDay, RegistrationStatus
+
+    counter = iter(range(1, 100_000))
+
+    def factory(event: Event, *, days: tuple = (), **fields: Any) -> Registration:
+        n = next(counter)
+        email = fields.pop("email", f"person{n}@example.org")
+        values: dict[str, Any] = {
+            "event_id": event.id,
+            "full_name": f"Person {n}",
+            "email": email,
+            "email_normalised": email.strip().lower(),
+            "status": RegistrationStatus.CONFIRMED,
+        }
+        values.update(fields)
+        with app.app_context():
+            registration = Registration(**values)
+            registration.attendance = [RegistrationDay(day=d) for d in days]
+            db.session.add(registration)
+            if registration.status is RegistrationStatus.CONFIRMED:
+                db.session.execute(
+                    update(Event)
+                    .where(Event.id == event.id)
+                    .values(seats_taken=Event.seats_taken + 1)
+                )
+            db.session.commit()
+            db.session.refresh(registration)
+            registration.days  # noqa: B018 - loads the days before detaching
+            db.session.expunge(registration)
+        return registration
+
+    return factory

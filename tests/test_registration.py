@@ -518,7 +518,16 @@ def test_send_confirmation_enqueues_again(app, conference, now):
         db.session.commit()
         services.send_confirmation(registration)
         db.session.commit()
-    assert counts(app) == (1, 2)
+        services.cancel_registration(registration, now=now)
+        services.send_confirmation(registration)
+        db.session.commit()
+        kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == [
+        "registration_confirmation",
+        "registration_confirmation",
+        "registration_cancelled",
+        "registration_cancelled",
+    ]
 
 
 # Invitations ----------------------------------------------------------------------------------
@@ -707,3 +716,68 @@ def test_cancel_asks_first_then_cancels_and_promotes(app, client, conference):
     assert client.post(f"/events/manage/{token}/cancel").status_code == 302
     assert client.get(f"/events/manage/{token}/edit").status_code == 302
     assert seats_taken(app, event.id) == 1
+
+
+def test_a_used_invitation_admits_a_second_person_without_relinking(app, client, conference):
+    event = conference(invite_only=True)
+    invitation_id, token = make_invitation(app, event)
+    for email in ("invitee@example.org", "colleague@example.org"):
+        response = client.post(
+            f"/events/{event.slug}", data=form_data(event, invitation=token, email=email)
+        )
+        assert response.status_code == 303
+    with app.app_context():
+        links = db.session.execute(
+            select(Registration.email, Registration.invitation_id).order_by(Registration.id)
+        ).all()
+    assert [tuple(link) for link in links] == [
+        ("invitee@example.org", invitation_id),
+        ("colleague@example.org", None),
+    ]
+
+
+def test_update_registration_race_on_email_is_refused(app, conference, now, monkeypatch):
+    event = conference()
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)
+        services.register(loaded, details(loaded.days), now=now)
+        other = services.register(
+            loaded, details(loaded.days, email="other@example.org"), now=now
+        ).registration
+        db.session.commit()
+        monkeypatch.setattr(services, "existing_registration", lambda *args: None)
+        with pytest.raises(services.AlreadyRegistered):
+            services.update_registration(other, details(loaded.days, email="AMINA@example.org"))
+        db.session.rollback()
+        assert db.session.get(Registration, other.id).email == "other@example.org"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/bad%00slug",
+        "/events/{slug}?invitation=bad%00token",
+        "/events/manage/bad%00token",
+        "/events/manage/bad%00token/edit",
+        "/events/bad%00slug/registered",
+    ],
+)
+def test_nul_characters_in_addresses_are_404_or_ignored(client, conference, path):
+    event = conference()
+    response = client.get(path.format(slug=event.slug))
+    assert response.status_code in {200, 302, 404}
+
+
+def test_nul_character_in_the_invitation_field_is_ignored(app, client, conference):
+    event = conference()
+    response = client.post(
+        f"/events/{event.slug}", data=form_data(event, invitation="bad\x00token")
+    )
+    assert response.status_code == 303
+
+
+def test_nul_character_in_send_link_is_harmless(app, client, conference):
+    event = conference()
+    response = client.post(f"/events/{event.slug}/send-link", data={"email": "a\x00@example.org"})
+    assert response.status_code == 303
+    assert counts(app) == (0, 0)

@@ -73,7 +73,10 @@ def sign_in():
         if user is not None:
             db.session.commit()
             # A fresh session on sign-in, so that nothing planted before it survives.
+            language = session.get("lang")
             session.clear()
+            if language:
+                session["lang"] = language
             session.permanent = True
             login_user(user)
             session[SIGNED_IN_AT] = now.timestamp()
@@ -98,7 +101,7 @@ def expire_old_sessions() -> None:
 
     Flask's own expiry is renewed by every request; this caps the time since sign-in.
     """
-    if not current_user.is_authenticated:
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return
     started = session.get(SIGNED_IN_AT)
     lifetime: timedelta = current_app.permanent_session_lifetime

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from icalendar import Calendar, vText
+from icalendar import Calendar, Timezone, vText
 from icalendar import Event as CalendarEvent
 
 from ..models import Event, utcnow
@@ -52,5 +53,14 @@ def event_ics(
     if event.contact_email:
         entry.add("organizer", f"mailto:{event.contact_email}")
     calendar.add_component(entry)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+    # The zone's definition goes before the event that refers to it.
+    body = calendar.to_ical()
+    position = body.index(b"BEGIN:VEVENT")
+    return body[:position] + _vtimezone(event.timezone) + body[position:]
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str) -> bytes:
+    """A zone's VTIMEZONE block. Working out decades of transitions costs more than the rest
+    of a registration, and the answer only changes with the zone database, so once per zone."""
+    return Timezone.from_tzid(tzid).to_ical()

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..mail import Attachment, enqueue, render_email
+from ..mail import Attachment, RenderedEmail, enqueue, render_email
 from ..models import (
     Event,
     Invitation,
@@ -21,6 +21,8 @@ from ..models import (
     RegistrationDay,
     RegistrationStatus,
 )
+from ..models._base import new_token
+from .calendar import event_ics
 
 
 def upcoming_events(now: datetime, limit: int | None = None) -> list[Event]:
@@ -45,8 +47,16 @@ def past_events(now: datetime, limit: int = 20) -> list[Event]:
     return list(db.session.scalars(query))
 
 
+def _lookup_key(value: str | None, max_length: int) -> bool:
+    """Whether a slug or token from an address is worth a query. PostgreSQL refuses text
+    with NUL characters (an error, not "no row"), and nothing we issue is that long."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value
+
+
 def published_event(slug: str) -> Event | None:
     """The event the public may see under this slug; drafts do not exist for them."""
+    if not _lookup_key(slug, 120):
+        return None
     return db.session.scalar(
         select(Event).where(Event.slug == slug, Event.is_published.is_(True))
     )
@@ -116,7 +126,7 @@ class RegistrationOutcome:
 
 def invitation_for(event: Event, token: str | None) -> Invitation | None:
     """The invitation of ``event`` carrying ``token``, unless it was revoked."""
-    if not token or len(token) > 64:
+    if not _lookup_key(token, 64):
         return None
     return db.session.scalar(
         select(Invitation).where(
@@ -128,7 +138,7 @@ def invitation_for(event: Event, token: str | None) -> Invitation | None:
 
 
 def registration_by_token(token: str) -> Registration | None:
-    if not token or len(token) > 64:
+    if not _lookup_key(token, 64):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
 
@@ -209,9 +219,13 @@ def register(
     if existing is not None:
         return RegistrationOutcome(existing, created=False)
 
-    confirmed = _claim_seat(event)
+    # Everything that takes CPU time comes before the seat claim: from the claim to the
+    # commit, other registrations for this event wait (SQLite's write lock, PostgreSQL's
+    # lock on the event row). So the email is written for the status the person will most
+    # likely get, and written again only if the claim says otherwise.
     registration = Registration(
         event=event,
+        token=new_token(),
         full_name=details.full_name,
         email=email,
         email_normalised=email_normalised,
@@ -219,12 +233,27 @@ def register(
         country=details.country,
         needs=details.needs,
         language=Language(details.language),
-        status=RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITING,
+        status=RegistrationStatus.CONFIRMED if event.seats_left else RegistrationStatus.WAITING,
         consented_at=now,
         created_at=now,
         updated_at=now,
         attendance=[RegistrationDay(day=day) for day in days],
     )
+    attachments = registration_attachments(event, registration.token)
+    expected = registration.status
+    message = _status_email(registration, "registration_confirmation")
+
+    if invitation is not None and db.session.scalar(
+        select(Registration.id).where(Registration.invitation_id == invitation.id)
+    ):
+        # Already answered by someone else (a forwarded link): it admits them, but the
+        # invitation stays linked to its first registration.
+        invitation = None
+
+    confirmed = _claim_seat(event)
+    registration.status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITING
+    if invitation is not None:
+        registration.invitation_id = invitation.id
     try:
         with db.session.begin_nested():
             db.session.add(registration)
@@ -239,17 +268,21 @@ def register(
         return RegistrationOutcome(existing, created=False)
 
     if invitation is not None:
-        registration.invitation_id = invitation.id
         invitation.status = InvitationStatus.ACCEPTED
         invitation.answered_at = now
-    send_confirmation(registration)
+    if registration.status is not expected:
+        message = _status_email(registration, "registration_confirmation")
+    _enqueue_status_email(registration, "registration_confirmation", attachments, message)
     db.session.flush()
     return RegistrationOutcome(registration, created=True)
 
 
 def update_registration(registration: Registration, details: RegistrationDetails) -> None:
-    """Change what the person told us; the caller commits. Raises ``AlreadyRegistered``
-    when the new address belongs to another registration of the same event."""
+    """Change what the person told us; the caller commits.
+
+    Raises ``AlreadyRegistered`` when the new address belongs to another registration of the
+    same event; the caller then rolls back.
+    """
     event = registration.event
     email, email_normalised = normalise_email(details.email)
     days = _checked_days(event, details.days)
@@ -257,6 +290,7 @@ def update_registration(registration: Registration, details: RegistrationDetails
         other = existing_registration(event, email_normalised)
         if other is not None and other.id != registration.id:
             raise AlreadyRegistered()
+    current_days = registration.days  # loaded before the changes, so nothing flushes early
     registration.full_name = details.full_name
     registration.email = email
     registration.email_normalised = email_normalised
@@ -264,12 +298,13 @@ def update_registration(registration: Registration, details: RegistrationDetails
     registration.country = details.country
     registration.needs = details.needs
     registration.language = Language(details.language)
-    if registration.days != days:
+    if current_days != days:
         kept = {a.day: a for a in registration.attendance}
         registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        # No SAVEPOINT here: on SQLite one opened before any write would start, and on
+        # release commit, the whole transaction.
+        db.session.flush()
     except IntegrityError as exc:
         raise AlreadyRegistered() from exc
 
@@ -319,38 +354,52 @@ def promote_registration(registration: Registration, *, now: datetime) -> bool:
 
 
 def manage_url(registration: Registration) -> str:
-    return url_for("events.manage", token=registration.token, _external=True)
+    return _manage_url(registration.token)
 
 
-def _calendar_attachment(registration: Registration) -> Attachment:
-    from .calendar import event_ics
-
-    event = registration.event
-    return Attachment(
-        filename=f"{event.slug}.ics",
-        content_type="text/calendar",
-        data=event_ics(event, url=manage_url(registration)),
-    )
+def _manage_url(token: str) -> str:
+    return url_for("events.manage", token=token, _external=True)
 
 
-def _enqueue_status_email(registration: Registration, template: str, **context) -> None:
-    """One builder for every email about a registration, so that an attachment added here
-    (a calendar file today, a check-in code tomorrow) reaches all of them."""
-    attachments = []
-    if registration.status is not RegistrationStatus.CANCELLED:
-        attachments.append(_calendar_attachment(registration))
-    email = render_email(
+def registration_attachments(event: Event, token: str) -> list[Attachment]:
+    """The files attached to the emails of a registration that stands (confirmed or waiting):
+    today the calendar file. This is the one place to add another (a check-in code)."""
+    return [
+        Attachment(
+            filename=f"{event.slug}.ics",
+            content_type="text/calendar",
+            data=event_ics(event, url=_manage_url(token)),
+        )
+    ]
+
+
+def _status_email(registration: Registration, template: str) -> RenderedEmail:
+    return render_email(
         template,
         registration.language.value,
         registration=registration,
         event=registration.event,
         manage_url=manage_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
-        **context,
     )
+
+
+def _enqueue_status_email(
+    registration: Registration,
+    template: str,
+    attachments: list[Attachment] | None = None,
+    message: RenderedEmail | None = None,
+) -> None:
+    """One builder for every email about a registration."""
+    if attachments is None:
+        attachments = (
+            []
+            if registration.status is RegistrationStatus.CANCELLED
+            else registration_attachments(registration.event, registration.token)
+        )
     enqueue(
         recipient=registration.email,
-        email=email,
+        email=message or _status_email(registration, template),
         kind=template,
         attachments=attachments,
         event_id=registration.event_id,
@@ -360,10 +409,16 @@ def _enqueue_status_email(registration: Registration, template: str, **context) 
 
 
 def send_confirmation(registration: Registration) -> None:
-    """Queue the email that tells the person where they stand; also the organiser's "resend"."""
+    """Queue again the email that tells the person where they stand (the organiser's
+    "resend"): the confirmation, or the cancellation notice if they cancelled."""
     if registration.id is None:
         db.session.flush()
-    _enqueue_status_email(registration, "registration_confirmation")
+    template = (
+        "registration_cancelled"
+        if registration.status is RegistrationStatus.CANCELLED
+        else "registration_confirmation"
+    )
+    _enqueue_status_email(registration, template)
 
 
 def send_manage_link(event: Event, email: str) -> bool:

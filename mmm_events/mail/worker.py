@@ -14,19 +14,26 @@ import smtplib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import Connection
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from .outbox import Attachment
 
 MAX_RETRY_DELAY = timedelta(hours=6)
+# Lines up to RFC 5322's hard limit: with the usual 78, a long subject is folded before its
+# first word, and some mail readers then show it with a leading space.
+MAIL_POLICY = SMTP.clone(max_line_length=998)
 
 
 @dataclass
@@ -48,17 +55,28 @@ def _due(now: datetime):
 
 def claim_due(limit: int, now: datetime) -> list[int]:
     """Mark up to ``limit`` due rows as ours until the lease ends, and commit the claim."""
-    lease = now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-    candidates = (
+    # Long enough for the whole batch even if every message waits out the SMTP timeout: a
+    # lease that ran out mid-batch would let another worker send the same rows again.
+    config = current_app.config
+    lease = now + timedelta(
+        seconds=config["MAIL_LEASE_SECONDS"] + limit * config["MAIL_TIMEOUT"]
+    )
+    # Locked until this transaction ends; other workers skip them (PostgreSQL). SQLite has no
+    # row locks: there the UPDATE re-checks that each row is still due, and RETURNING says
+    # which ones this worker really took.
+    candidates = db.session.scalars(
         select(OutboxMessage.id)
         .where(_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not candidates:
+        db.session.commit()
+        return []
     claimed = db.session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(OutboxMessage.id.in_(candidates), _due(now))
         .values(status=OutboxStatus.SENDING, claimed_until=lease)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
@@ -67,20 +85,30 @@ def claim_due(limit: int, now: datetime) -> list[int]:
     return sorted(claimed)
 
 
-def build_message(row: OutboxMessage) -> Message:
-    message = Message(
-        subject=row.subject,
-        sender=row.sender,
-        recipients=[row.recipient],
-        body=row.text_body,
-        html=row.html_body or None,
-        extra_headers=dict(row.headers or {}),
-    )
+def build_message(row: OutboxMessage) -> EmailMessage:
+    """The MIME message of a row: text and HTML alternatives, then the attachments.
+
+    Built with the standard library's modern email API, which folds headers correctly and
+    refuses line breaks in header values.
+    """
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Subject"] = row.subject
+    message["From"] = row.sender
+    message["To"] = row.recipient
+    message["Date"] = formatdate(localtime=False)
     # The row's own Message-ID: a retry is recognisably the same message downstream.
-    message.msgId = row.message_id
+    message["Message-ID"] = row.message_id
+    for name, value in (row.headers or {}).items():
+        message[name] = value
+    message.set_content(row.text_body)
+    if row.html_body:
+        message.add_alternative(row.html_body, subtype="html")
     for stored in row.attachments or []:
         attachment = Attachment.from_json(stored)
-        message.attach(attachment.filename, attachment.content_type, attachment.data)
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message
 
 
@@ -112,7 +140,7 @@ class _Mailbox:
     def __exit__(self, *exc_info):
         return None
 
-    def send(self, message: Message, row: OutboxMessage) -> None:
+    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
         stamp = row.created_at.strftime("%Y%m%dT%H%M%S")
         (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(message.as_bytes())
 
@@ -128,8 +156,14 @@ class _Smtp:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             self.connection.__exit__(*exc_info)
 
-    def send(self, message: Message, row: OutboxMessage) -> None:
-        self.connection.send(message)
+    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+        host = self.connection.host
+        if host is None:
+            # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
+            return
+        host.send_message(
+            message, from_addr=parseaddr(row.sender)[1], to_addrs=[row.recipient]
+        )
 
 
 def _transport():
@@ -181,9 +215,9 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
                 row = pending[0]
                 try:
                     transport.send(build_message(row), row)
-                except (smtplib.SMTPServerDisconnected, OSError):
+                except smtplib.SMTPServerDisconnected:
                     raise
-                except (smtplib.SMTPException, BadHeaderError, ValueError) as exc:
+                except (smtplib.SMTPException, ValueError) as exc:
                     # This message was refused (bad recipient, bad header): the others may pass.
                     _record_failure(row, exc, now, report)
                 else:
@@ -193,8 +227,9 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
                     report.sent += 1
                 pending.pop(0)
                 db.session.commit()
-    except (smtplib.SMTPException, OSError) as exc:
-        # The server is down or went away: every message not yet sent waits for a retry.
+    except OSError as exc:
+        # The server is down or went away (smtplib's errors are OSErrors too): every message
+        # not yet sent waits for a retry.
         for row in pending:
             _record_failure(row, exc, now, report)
         db.session.commit()
@@ -232,12 +267,23 @@ def mail_worker_command(once: bool, batch: int | None) -> None:
         return
     stop = threading.Event()
     _stop_on_signals(stop)
-    destination = current_app.config["MAIL_SERVER"] or current_app.config["MAILBOX_DIR"]
+    if current_app.config["MAIL_SERVER"]:
+        destination = f"SMTP server {current_app.config['MAIL_SERVER']}"
+    else:
+        destination = (
+            f"the folder {current_app.config['MAILBOX_DIR']} (no MAIL_SERVER set; under "
+            "make run, read them at /dev/mailbox/)"
+        )
     click.echo(f"mail-worker: delivering to {destination}; stop with Ctrl-C or SIGTERM")
     poll = current_app.config["MAIL_POLL_SECONDS"]
     while not stop.is_set():
         try:
             report = deliver_due(batch)
+        except SQLAlchemyError as exc:
+            # The database restarting or failing over must not end the worker: claimed rows
+            # come back when their lease ends, and the next poll tries again.
+            click.echo(f"mail-worker: database error, trying again: {exc}", err=True)
+            report = DeliveryReport()
         finally:
             db.session.remove()
         if report.sent or report.failed or report.retrying:

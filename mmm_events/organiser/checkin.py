@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus, utcnow
 from .access import event_for_organiser
+from .blueprint import bp
 from .registrants import RegistrantFilter, filtered_query
-from .views import bp
 
 SEARCH_LIMIT = 30
 
@@ -93,12 +93,19 @@ def _flash_result(registration: Registration, result: CheckInResult) -> None:
             ),
             "warning",
         )
+    elif registration.status is RegistrationStatus.WAITING:
+        flash(
+            _(
+                "%(name)s is on the waiting list, not confirmed, so cannot be checked in.",
+                name=registration.full_name,
+            ),
+            "error",
+        )
     else:
         flash(
             _(
-                "%(name)s is not confirmed (%(status)s), so cannot be checked in.",
+                "%(name)s cancelled this registration, so cannot be checked in.",
                 name=registration.full_name,
-                status=registration.status.value,
             ),
             "error",
         )

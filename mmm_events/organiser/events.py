@@ -10,13 +10,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
 from flask_login import current_user
 from sqlalchemy import delete, insert, select, update
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..models import Event, User, event_organiser
 from ..text import slugify
 from .access import admin_required, event_for_organiser
+from .blueprint import bp
 from .forms import EventForm, OrganisersForm
-from .views import bp
 
 # Form fields copied onto the model as they are; the datetimes are converted first.
 _PLAIN_FIELDS = (
@@ -170,7 +171,8 @@ def new_event():
             db.session.commit()
             flash(_("The event is saved."), "success")
             return redirect(url_for("organiser.event_overview", event_id=event.id))
-    return render_template("organiser/event_form.html", form=form, event=None)
+    status = 400 if form.errors else 200
+    return render_template("organiser/event_form.html", form=form, event=None), status
 
 
 @bp.get("/events/<int:event_id>")
@@ -241,7 +243,7 @@ def event_organisers(event_id: int):
     form = OrganisersForm()
     users = list(db.session.scalars(select(User).order_by(User.email)))
     form.organisers.choices = [
-        (u.id, f"{u.name} <{u.email}>" if u.name else u.email)
+        SelectChoice(u.id, f"{u.name} <{u.email}>" if u.name else u.email)
         for u in users
         if not u.is_admin
     ]

@@ -8,26 +8,25 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, request, send_file, stream_with_context
 from flask_babel import _
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import exists
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationDay
 from .access import event_for_organiser
+from .blueprint import bp
 from .registrants import RegistrantFilter, filtered_query
-from .views import bp
 
 BATCH = 2000
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset("".join(_FORMULA_STARTS))
 _COLUMNS = (
     Registration.id,
     Registration.full_name,
@@ -65,52 +64,49 @@ def header(event: Event) -> list[str]:
     return fixed + [_("Attends %(day)s", day=day.isoformat()) for day in event.days]
 
 
-def export_rows(event: Event, f: RegistrantFilter) -> Iterator[list]:
-    """One list per registration, in the list's order, as typed values (datetimes are local)."""
+def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[list]]:
+    """The registrations in the list's order, a batch at a time, one list of typed values per
+    registration (datetimes in the event's time zone); text is not escaped."""
     zone = ZoneInfo(event.timezone)
-    days = event.days
-    query = filtered_query(event, f, *_COLUMNS).execution_options(yield_per=BATCH)
-    for batch in db.session.execute(query).partitions():
-        attends: dict[int, set[date]] = defaultdict(set)
-        ids = [row.id for row in batch]
-        for registration_id, day in db.session.execute(
-            select(RegistrationDay.registration_id, RegistrationDay.day).where(
-                RegistrationDay.registration_id.in_(ids)
-            )
-        ):
-            attends[registration_id].add(day)
-        for row in batch:
-            yield [
-                row.id,
-                row.full_name,
-                row.email,
-                row.organisation,
-                row.country,
-                row.language.value,
-                row.status.value,
-                _local(row.created_at, zone),
-                _local(row.checked_in_at, zone),
-                _local(row.cancelled_at, zone),
-                row.needs,
-            ] + ["yes" if day in attends[row.id] else "" for day in days]
+    # One yes/no column per day of the event, answered by the primary key of registration_day
+    # in the same statement: no second query, no list of ids sent back to the database.
+    attends = [
+        exists()
+        .where(RegistrationDay.registration_id == Registration.id, RegistrationDay.day == day)
+        .label(f"day_{n}")
+        for n, day in enumerate(event.days)
+    ]
+    query = filtered_query(event, f, *_COLUMNS, *attends).execution_options(
+        stream_results=True, max_row_buffer=BATCH
+    )
+    # Plain rows from the connection: the ORM's row processing would double the time taken.
+    result = db.session.connection().execute(query)
+    for batch in result.partitions(BATCH):
+        yield [
+            [
+                row[0], row[1], row[2], row[3], row[4], row[5].value, row[6].value,
+                row[7].astimezone(zone),
+                row[8] and row[8].astimezone(zone),
+                row[9] and row[9].astimezone(zone),
+                row[10],
+                *["yes" if attended else "" for attended in row[11:]],
+            ]
+            for row in batch
+        ]
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return None if moment is None else moment.astimezone(zone).replace(tzinfo=None)
+def _text(value: str) -> str:
+    # The same rule as neutralise(), inlined: it runs for five cells of every row.
+    return "'" + value if value and value[0] in _FORMULA_CHARS else value
 
 
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, str):
-        return neutralise(value)
-    return str(value)
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def csv_chunks(event: Event, f: RegistrantFilter, rows: Iterable[list]) -> Iterator[bytes]:
-    """The CSV file in pieces: a byte-order mark so that Excel reads UTF-8, then the rows."""
+def csv_chunks(event: Event, batches: Iterable[list[list]]) -> Iterator[bytes]:
+    """The CSV file in pieces: a byte-order mark so that Excel reads UTF-8, the header, then
+    one piece per batch of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -122,11 +118,24 @@ def csv_chunks(event: Event, f: RegistrantFilter, rows: Iterable[list]) -> Itera
 
     writer.writerow([neutralise(h) for h in header(event)])
     yield "\ufeff".encode() + drain()
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([_csv_cell(v) for v in row])
-        if n % BATCH == 0:
-            yield drain()
-    yield drain()
+    for batch in batches:
+        writer.writerows(
+            [
+                r[0], _text(r[1]), _text(r[2]), _text(r[3]), _text(r[4]), r[5], r[6],
+                _when(r[7]), _when(r[8]), _when(r[9]), _text(r[10]), *r[11:],
+            ]
+            for r in batch
+        )
+        yield drain()
+
+
+def _xlsx_cell(value):
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, datetime):
+        # A spreadsheet has no time zones: the event's wall-clock time, as in the CSV.
+        return value.replace(tzinfo=None)
+    return value
 
 
 def _filename(event: Event, extension: str) -> str:
@@ -148,7 +157,7 @@ def export_csv(event_id: int):
 
 
 def _stream(event: Event, f: RegistrantFilter) -> Iterator[bytes]:
-    yield from csv_chunks(event, f, export_rows(event, f))
+    yield from csv_chunks(event, export_batches(event, f))
 
 
 @bp.get("/events/<int:event_id>/registrants.xlsx")
@@ -158,10 +167,10 @@ def export_xlsx(event_id: int):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Registrants")[:31])
     sheet.append([neutralise(h) for h in header(event)])
-    for row in export_rows(event, f):
-        sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
-    # Kept in memory while small, spilled to disk when large.
-    output = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    for batch in export_batches(event, f):
+        for row in batch:
+            sheet.append([_xlsx_cell(v) for v in row])
+    output = io.BytesIO()
     workbook.save(output)
     output.seek(0)
     return send_file(

@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     Email,
     InputRequired,
@@ -115,9 +116,9 @@ class OrganisersForm(FlaskForm):
 
 
 STATUS_CHOICES = [
-    (RegistrationStatus.CONFIRMED.value, _l("Confirmed")),
-    (RegistrationStatus.WAITING.value, _l("Waiting list")),
-    (RegistrationStatus.CANCELLED.value, _l("Cancelled")),
+    SelectChoice(RegistrationStatus.CONFIRMED.value, _l("Confirmed")),
+    SelectChoice(RegistrationStatus.WAITING.value, _l("Waiting list")),
+    SelectChoice(RegistrationStatus.CANCELLED.value, _l("Cancelled")),
 ]
 
 

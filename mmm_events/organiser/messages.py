@@ -18,8 +18,8 @@ from ..extensions import db
 from ..mail import enqueue, render_email
 from ..models import Event, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
 from .access import event_for_organiser
+from .blueprint import bp
 from .forms import MessageForm
-from .views import bp
 
 KIND_PREFIX = "message:"
 

@@ -12,14 +12,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..models import Event, NewsPost, User, event_organiser
 from ..text import slugify
 from .access import can_manage, visible_events
+from .blueprint import bp
 from .events import unique_slug
 from .forms import NewsForm
-from .views import bp
 
 PER_PAGE = 50
 
@@ -79,7 +80,9 @@ def save_post(post: NewsPost | None, data: dict[str, Any], *, user: User) -> New
 
 def _event_choices(form: NewsForm) -> None:
     events = db.session.scalars(visible_events(current_user).order_by(Event.starts_at.desc()))
-    form.event_id.choices = [(0, _("No event"))] + [(e.id, e.title) for e in events]
+    form.event_id.choices = [SelectChoice(0, _("No event"))] + [
+        SelectChoice(e.id, e.title) for e in events
+    ]
 
 
 def _save(form: NewsForm, post: NewsPost | None):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from .access import admin_required
-from .views import bp
+from .blueprint import bp
 
 PER_PAGE = 50
 

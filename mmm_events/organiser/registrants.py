@@ -27,7 +27,7 @@ from ..models import (
     utcnow,
 )
 from .access import event_for_organiser
-from .views import bp
+from .blueprint import bp
 
 PER_PAGE = 50
 _STATUS_VALUES = {s.value for s in RegistrationStatus}
@@ -94,17 +94,27 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _contains(column, text: str):
+    """``column`` contains ``text``, ignoring case, on every engine."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        # lower() LIKE reads 100,000 rows about twice as fast as ILIKE on PostgreSQL.
+        return func.lower(column).like(_like_pattern(text.lower()), escape="\\")
+    if text.isascii():
+        # SQLite's LIKE already ignores the case of ASCII letters, and is fastest alone.
+        return column.like(_like_pattern(text), escape="\\")
+    return func.casefold(column).like(_like_pattern(text.casefold()), escape="\\")
+
+
 def filtered_query(event: Event, f: RegistrantFilter, *columns) -> Select:
     """The registrations of ``event`` matching ``f``, sorted; ``columns`` default to the row."""
     query = select(*columns) if columns else select(Registration)
     query = query.where(Registration.event_id == event.id)
     if f.q:
-        pattern = _like_pattern(f.q)
         query = query.where(
             or_(
-                Registration.full_name.ilike(pattern, escape="\\"),
-                Registration.email_normalised.ilike(pattern, escape="\\"),
-                Registration.organisation.ilike(pattern, escape="\\"),
+                _contains(Registration.full_name, f.q),
+                _contains(Registration.email_normalised, f.q),
+                _contains(Registration.organisation, f.q),
             )
         )
     if f.status is not None:
@@ -182,10 +192,27 @@ class RegistrantPage:
 def registrant_page(
     event: Event, f: RegistrantFilter, number: int, per_page: int = PER_PAGE
 ) -> RegistrantPage:
+    number = max(number, 1)
+    if f.q:
+        # A search reads every row of the event whatever happens; counting the matches in the
+        # same statement (a window) reads them once instead of twice.
+        rows = db.session.execute(
+            filtered_query(event, f, Registration, func.count().over())
+            .options(selectinload(Registration.attendance))
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        ).all()
+        if rows:
+            return RegistrantPage(
+                items=[row[0] for row in rows], number=number, total=rows[0][1], per_page=per_page
+            )
     total = db.session.scalar(
         filtered_query(event, f, func.count(Registration.id)).order_by(None)
     )
-    number = min(max(number, 1), max(math.ceil(total / per_page), 1))
+    last = max(math.ceil(total / per_page), 1)
+    if f.q and (total == 0 or number <= last):
+        return RegistrantPage(items=[], number=min(number, last), total=total, per_page=per_page)
+    number = min(number, last)
     items = db.session.scalars(
         filtered_query(event, f)
         .options(selectinload(Registration.attendance))

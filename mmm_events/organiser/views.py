@@ -1,29 +1,14 @@
-"""The organisers' area: everything here needs sign-in."""
+"""The organisers' area: the dashboard, and every area's routes registered on one blueprint."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user
 
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import Event
 from .access import visible_events
-
-bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-
-
-@bp.before_request
-def require_sign_in():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
-
-
-@bp.after_request
-def never_cache(response):
-    # Registrant details must not linger in shared or back-button caches.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+from .blueprint import bp
 
 
 @bp.get("/")
@@ -32,15 +17,5 @@ def dashboard():
     return render_template("organiser/dashboard.html", events=list(mine))
 
 
-# The areas register their routes on ``bp`` when imported; they import ``bp`` from here, so
-# they come last.
-from . import (  # noqa: E402, F401
-    checkin,
-    events,
-    exports,
-    invitations,
-    messages,
-    news,
-    outbox,
-    registrants,
-)
+# Imported last, for the routes they add to ``bp``: they may import ``bp`` from here.
+from . import checkin, events, exports, invitations, messages, news, outbox, registrants, users  # noqa: E402, F401, I001

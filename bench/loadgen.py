@@ -1,0 +1,129 @@
+"""A small HTTP load generator: threads, each with its own http.client connections.
+
+Run as a separate process (``python -m bench.loadgen ...``) so that it does not share a CPU
+budget or a GIL with the server it measures. Prints one JSON object: requests, errors, seconds,
+and each request's latency in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import threading
+import time
+import uuid
+from urllib.parse import urlencode
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def _request(port: int, method: str, path: str, body: str | None = None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheader("Set-Cookie") or "", response.read()
+    finally:
+        connection.close()
+
+
+class RsvpClient:
+    """A browser filling the RSVP form: reads the page once (cookie and CSRF token), then
+    posts the full form with a new email address each time."""
+
+    def __init__(self, port: int, slug: str, days: list[str]):
+        self.port, self.slug, self.days = port, slug, days
+        status, cookie, page = _request(port, "GET", f"/events/{slug}")
+        if status != 200:
+            raise RuntimeError(f"event page answered {status}")
+        self.cookie = cookie.split(";", 1)[0]
+        self.token = CSRF.search(page.decode()).group(1)
+
+    def __call__(self) -> bool:
+        form = [
+            ("csrf_token", self.token),
+            ("full_name", "Bench Person"),
+            ("email", f"bench-{uuid.uuid4().hex}@example.org"),
+            ("organisation", "Make Mothers Matter"),
+            ("country", "Morocco"),
+            ("needs", ""),
+            ("language", "en"),
+            ("consent", "y"),
+            *[("days", day) for day in self.days],
+        ]
+        status, _, _ = _request(
+            self.port, "POST", f"/events/{self.slug}", urlencode(form),
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie},
+        )
+        return status == 303
+
+
+class BareClient:
+    def __init__(self, port: int, path: str):
+        self.port, self.path = port, path
+
+    def __call__(self) -> bool:
+        status, _, _ = _request(self.port, "POST", self.path, "")
+        return status == 200
+
+
+def run(make_client, threads: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        nonlocal errors
+        send = make_client()
+        mine, failed = [], 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            ok = send()
+            mine.append((time.perf_counter() - started) * 1000)
+            failed += not ok
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": time.perf_counter() - started,
+        "latencies_ms": latencies,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mode", choices=["rsvp", "bare"], required=True)
+    parser.add_argument("--slug", default="")
+    parser.add_argument("--days", default="")
+    parser.add_argument("--path", default="")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=8)
+    args = parser.parse_args()
+    if args.mode == "rsvp":
+        days = [d for d in args.days.split(",") if d]
+
+        def make_client():
+            return RsvpClient(args.port, args.slug, days)
+    else:
+
+        def make_client():
+            return BareClient(args.port, args.path)
+
+    print(json.dumps(run(make_client, args.threads, args.seconds)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Every organiser route, walked from the app's URL map: anonymous visitors are sent to
+sign-in, and an organiser is refused everything about an event they are not assigned to."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from mmm_events.extensions import db
+from mmm_events.models import (
+    Event,
+    NewsPost,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+)
+from tests.conftest import ORGANISER_PASSWORD, sign_in
+
+# Routes only administrators may use, whatever the event.
+ADMIN_ONLY = {
+    "organiser.event_organisers",
+    "organiser.outbox",
+    "organiser.outbox_retry",
+    "organiser.outbox_retry_one",
+    "organiser.users",
+    "organiser.set_user_active",
+}
+# Routes about no event in particular, open to every organiser.
+ANY_ORGANISER = {
+    "organiser.dashboard",
+    "organiser.new_event",
+    "organiser.news_list",
+    "organiser.new_post",
+}
+
+
+@pytest.fixture
+def world(app, create_event, create_user, create_registration, create_post):
+    """An event with a registration, a post and an email, and an organiser of ANOTHER event."""
+    theirs = create_event(title="Their event", capacity=5)
+    mine = create_event(title="My event")
+    registration = create_registration(theirs, full_name="Fatima", days=(theirs.days[0],))
+    waiting = create_registration(theirs, status=RegistrationStatus.WAITING)
+    post = create_post(event_id=theirs.id, title="About their event")
+    with app.app_context():
+        outbox = OutboxMessage(
+            message_id="<m1@example.org>",
+            kind="confirmation",
+            sender="a@example.org",
+            recipient=registration.email,
+            subject="Hello",
+            text_body="Hello",
+            status=OutboxStatus.FAILED,
+            event_id=theirs.id,
+            registration_id=registration.id,
+        )
+        db.session.add(outbox)
+        db.session.commit()
+        outbox_id = outbox.id
+    organiser = create_user(events=(mine,))
+    values = {
+        "event_id": theirs.id,
+        "registration_id": registration.id,
+        "token": registration.token,
+        "post_id": post.id,
+        "message_id": outbox_id,
+        "user_id": organiser.id,
+        # An invitee-list upload awaiting confirmation (invitations): any well-formed id.
+        "upload_id": "u" * 32,
+    }
+    return {
+        "theirs": theirs,
+        "registration": registration,
+        "waiting": waiting,
+        "organiser": organiser,
+        "values": values,
+    }
+
+
+def organiser_rules(app):
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("organiser.")]
+    assert len(rules) >= 25
+    return rules
+
+
+def _url(rule, values):
+    unknown = set(rule.arguments) - set(values)
+    assert not unknown, f"{rule.endpoint} takes {unknown}: teach this test to build it"
+    return rule.build({name: values[name] for name in rule.arguments})[1]
+
+
+def _requests(app, values):
+    for rule in organiser_rules(app):
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            yield rule, method, _url(rule, values)
+
+
+def test_methods_a_route_does_not_take_are_refused(app, client, world):
+    """So that walking GET and POST of the routes that take them covers everything."""
+    sign_in(client, world["organiser"])
+    for rule in organiser_rules(app):
+        for method in {"GET", "POST"} - rule.methods:
+            url = _url(rule, world["values"])
+            assert client.open(url, method=method).status_code == 405, (method, url)
+
+
+def _snapshot(app, world):
+    with app.app_context():
+        event = db.session.get(Event, world["theirs"].id)
+        registration = db.session.get(Registration, world["registration"].id)
+        waiting = db.session.get(Registration, world["waiting"].id)
+        return (
+            event.title,
+            event.is_published,
+            event.capacity,
+            [u.id for u in event.organisers],
+            registration.status,
+            registration.checked_in_at,
+            waiting.status,
+            db.session.scalar(select(func.count(NewsPost.id))),
+            [
+                (m.id, m.status)
+                for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            ],
+        )
+
+
+def test_anonymous_is_sent_to_sign_in_everywhere(app, client, world):
+    before = _snapshot(app, world)
+    for _rule, method, url in _requests(app, world["values"]):
+        response = client.open(url, method=method, data={"confirm": "yes"})
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert response.location.startswith("/sign-in?next="), (method, url)
+    assert _snapshot(app, world) == before
+
+
+def test_organiser_is_refused_other_events_everywhere(app, client, world):
+    before = _snapshot(app, world)
+    sign_in(client, world["organiser"])
+    checked = 0
+    for rule, method, url in _requests(app, world["values"]):
+        response = client.open(
+            url,
+            method=method,
+            data={
+                "confirm": "yes",
+                "publish": "0",
+                "subject": "Hi",
+                "body": "Hi",
+                "statuses": "confirmed",
+                "title": "Hacked",
+            },
+        )
+        if rule.endpoint in ANY_ORGANISER:
+            assert response.status_code in {200, 400}, (method, url, response.status_code)
+            continue
+        expected = {403} if rule.endpoint in ADMIN_ONLY else {404}
+        assert response.status_code in expected, (method, url, response.status_code)
+        checked += 1
+    assert checked >= 28
+    assert _snapshot(app, world) == before
+
+
+def test_every_route_is_classified(app):
+    for rule in organiser_rules(app):
+        if not rule.arguments:
+            assert rule.endpoint in ANY_ORGANISER | ADMIN_ONLY, rule.endpoint
+
+
+def test_assigned_organiser_and_admin_may_open_every_page(app, world, create_user):
+    for user in (create_user(events=(world["theirs"],)), create_user(admin=True)):
+        client = app.test_client()
+        assert sign_in(client, user).status_code == 302
+        for rule, method, url in _requests(app, world["values"]):
+            if method != "GET":
+                continue
+            response = client.get(url)
+            if rule.endpoint in ADMIN_ONLY and not user.is_admin:
+                assert response.status_code == 403, url
+            else:
+                assert response.status_code == 200, (user.email, url, response.status_code)
+
+
+def test_news_without_event_is_open_to_every_organiser(client, create_user, create_post):
+    post = create_post(title="General news")
+    sign_in(client, create_user())
+    assert client.get(f"/organiser/news/{post.id}/edit").status_code == 200
+
+
+def test_post_without_csrf_token_is_refused(make_app, create_event, create_user):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    event = create_event(is_published=True)
+    user = create_user(events=(event,))
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post(
+        "/sign-in",
+        data={"email": user.email, "password": ORGANISER_PASSWORD, "csrf_token": token},
+    )
+    response = client.post(f"/organiser/events/{event.id}/publish", data={"publish": "0"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Event, event.id).is_published is True
+    # Signing in starts a fresh session, with a fresh token.
+    page = client.get(f"/organiser/events/{event.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        f"/organiser/events/{event.id}/publish", data={"publish": "0", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Event, event.id).is_published is False
+
+
+def test_unknown_ids_are_404(client, create_user):
+    sign_in(client, create_user(admin=True))
+    for url in (
+        "/organiser/events/999",
+        "/organiser/registrations/999",
+        "/organiser/check-in/not-a-token",
+        "/organiser/news/999/edit",
+        f"/organiser/events/999/registrants.csv?day={date(2027, 5, 3)}",
+    ):
+        assert client.get(url).status_code == 404, url
