@@ -38,6 +38,7 @@ BARE_PATH = "/bench/insert-one-row"
 SECRET = "benchmark-secret-key-not-for-production"
 THREADS = 8
 SECONDS = 6.0
+ROUNDS = 3
 
 
 def bench_app():
@@ -139,6 +140,18 @@ def load(port: int, mode: str, seconds: float, slug: str = "", days=()) -> dict:
     return result
 
 
+def combine(results: list[dict]) -> dict:
+    requests = sum(r["requests"] for r in results)
+    seconds = sum(r["seconds"] for r in results)
+    return {
+        "requests": requests,
+        "errors": sum(r["errors"] for r in results),
+        "seconds": seconds,
+        "per_second": requests / seconds,
+        "latencies_ms": [ms for r in results for ms in r["latencies_ms"]],
+    }
+
+
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
@@ -206,8 +219,14 @@ def run_engine(label: str, url: str) -> dict:
             wait_until_up(port, server)
             load(port, "rsvp", 1, slug, days)  # warm up both workers and both paths
             load(port, "bare", 1)
-            bare = load(port, "bare", SECONDS)
-            rsvp = load(port, "rsvp", SECONDS, slug, days)
+            # Alternating short rounds, so that a burst of other work on the machine weighs
+            # on both sides alike.
+            rounds = [
+                (load(port, "bare", SECONDS / ROUNDS), load(port, "rsvp", SECONDS / ROUNDS,
+                                                            slug, days))
+                for _ in range(ROUNDS)
+            ]
+            bare, rsvp = (combine([r[i] for r in rounds]) for i in (0, 1))
 
             worker = subprocess.Popen(
                 [str(Path(sys.executable).with_name("flask")), "--app", "mmm_events",
@@ -248,7 +267,7 @@ def main() -> None:
     else:
         print("PostgreSQL: skipped (set BENCH_DATABASE_URL to a database it may wipe)")
     print(f"gunicorn, 2 workers; load: {THREADS} threads in another process, {SECONDS:.0f} s "
-          "per measurement")
+          f"per measurement (a and b: {ROUNDS} alternating rounds each)")
     for label, url in engines:
         r = run_engine(label, url)
         print(

@@ -781,3 +781,68 @@ def test_nul_character_in_send_link_is_harmless(app, client, conference):
     response = client.post(f"/events/{event.slug}/send-link", data={"email": "a\x00@example.org"})
     assert response.status_code == 303
     assert counts(app) == (0, 0)
+
+
+def test_registering_again_after_cancelling_joins_the_end_of_the_queue(app, client, conference,
+                                                                       now):
+    event = conference(capacity=1)
+    first = register_one(app, client, event)
+    register_one(app, client, event, email="second@example.org")
+    register_one(app, client, event, email="third@example.org")
+    client.post(f"/events/manage/{first}/cancel")
+    # A seat went to "second"; Amina comes back and waits behind "third".
+    again = client.post(f"/events/{event.slug}", data=form_data(event, full_name="Amina B."))
+    assert again.status_code == 303
+    page = client.get(f"/events/{event.slug}/registered")
+    assert "<h1>You are on the waiting list</h1>" in page.text
+    assert "(number 2)" in page.text
+    assert statuses(app, event.id) == [
+        ("Amina@example.org", "waiting"),
+        ("second@example.org", "confirmed"),
+        ("third@example.org", "waiting"),
+    ]
+    with app.app_context():
+        second = db.session.scalar(
+            select(Registration).where(Registration.email == "second@example.org")
+        )
+        promoted = services.cancel_registration(second, now=now + timedelta(days=1))
+        db.session.commit()
+        assert promoted.email == "third@example.org"
+        amina = db.session.scalar(select(Registration).where(Registration.token == first))
+        assert (amina.full_name, amina.cancelled_at) == ("Amina B.", None)
+        kinds = db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.registration_id == amina.id)
+            .order_by(OutboxMessage.id)
+        ).all()
+    assert kinds == [
+        "registration_confirmation", "registration_cancelled", "registration_confirmation",
+    ]
+    assert seats_taken(app, event.id) == 1
+
+
+def test_registering_again_gets_a_free_seat(app, client, conference):
+    event = conference(capacity=1)
+    token = register_one(app, client, event)
+    client.post(f"/events/manage/{token}/cancel")
+    assert seats_taken(app, event.id) == 0
+    client.post(f"/events/{event.slug}", data=form_data(event))
+    assert statuses(app, event.id) == [("Amina@example.org", "confirmed")]
+    assert seats_taken(app, event.id) == 1
+    # And a plain repeat is still only a repeat.
+    repeat = client.post(f"/events/{event.slug}", data=form_data(event))
+    assert "This email address is already registered" in repeat.text
+    assert seats_taken(app, event.id) == 1
+
+
+def test_rules_changing_during_the_request_give_409(app, client, conference, monkeypatch):
+    """The event closes between the page's checks and the registration itself."""
+    event = conference()
+
+    def closed(*args, **kwargs):
+        raise services.RegistrationClosed("closed")
+
+    monkeypatch.setattr(services, "register", closed)
+    response = client.post(f"/events/{event.slug}", data=form_data(event))
+    assert response.status_code == 409
+    assert "Registration is not possible at the moment." in response.text
+    assert counts(app) == (0, 0)

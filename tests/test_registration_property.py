@@ -114,3 +114,33 @@ def test_arbitrary_form_values_never_break_anything(make_app, create_event):
             assert (registrations, messages) == (before[0], before[4])
 
     check()
+
+
+def test_arbitrary_values_on_the_manage_page_never_break_anything(make_app, create_event):
+    app = make_app(SERVER_NAME=REGISTRATION_SERVER_NAME)
+    event = create_event(capacity=3)
+    client = app.test_client()
+    valid_days = [d.isoformat() for d in event.days]
+    client.post(f"/events/{event.slug}", data={
+        "full_name": "Amina", "email": "amina@example.org", "country": "Morocco",
+        "language": "en", "consent": "y", "days": valid_days,
+    })
+    with app.app_context():
+        token = db.session.scalar(select(Registration.token))
+
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(body=submissions(valid_days))
+    def check(body):
+        response = client.post(
+            f"/events/manage/{token}/edit", data=body,
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code in {200, 303}
+        with app.app_context():
+            registration = db.session.scalar(select(Registration))
+            assert 1 <= len(registration.days) <= 2
+            assert registration.full_name.strip() != ""
+
+    check()

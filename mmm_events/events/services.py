@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -216,6 +216,8 @@ def register(
 
     # A read outside the write transaction: the common repeat costs no lock.
     existing = existing_registration(event, email_normalised)
+    if existing is not None and existing.status is RegistrationStatus.CANCELLED:
+        return _register_again(existing, details, days, now=now)
     if existing is not None:
         return RegistrationOutcome(existing, created=False)
 
@@ -277,6 +279,62 @@ def register(
     return RegistrationOutcome(registration, created=True)
 
 
+def _register_again(
+    registration: Registration, details: RegistrationDetails, days: list[date], *, now: datetime
+) -> RegistrationOutcome:
+    """Someone who cancelled registers again: the same row (the address stays unique) with
+    the new details, joining the end of the queue as if new."""
+    event = registration.event
+    attachments = registration_attachments(event, registration.token)
+    confirmed = _claim_seat(event)
+    status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITING
+    # Conditional, like the seat: of two simultaneous attempts, one reopens the row.
+    reopened = db.session.execute(
+        update(Registration)
+        .where(
+            Registration.id == registration.id,
+            Registration.status == RegistrationStatus.CANCELLED,
+        )
+        .values(status=status, cancelled_at=None, created_at=now, consented_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.expire(registration, ["status", "cancelled_at", "created_at", "consented_at"])
+    if not reopened:
+        if confirmed:
+            _release_seat(event)
+        return RegistrationOutcome(registration, created=False)
+    current_days = registration.days
+    registration.full_name = details.full_name
+    registration.organisation = details.organisation
+    registration.country = details.country
+    registration.needs = details.needs
+    registration.language = Language(details.language)
+    registration.updated_at = now
+    if current_days != days:
+        kept = {a.day: a for a in registration.attendance}
+        registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
+    _enqueue_status_email(registration, "registration_confirmation", attachments)
+    db.session.flush()
+    return RegistrationOutcome(registration, created=True)
+
+
+def waiting_position(registration: Registration) -> int:
+    """1 for the next person to get a seat. The queue is in order of registration time."""
+    return 1 + db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITING,
+            or_(
+                Registration.created_at < registration.created_at,
+                and_(
+                    Registration.created_at == registration.created_at,
+                    Registration.id < registration.id,
+                ),
+            ),
+        )
+    )
+
+
 def update_registration(registration: Registration, details: RegistrationDetails) -> None:
     """Change what the person told us; the caller commits.
 
@@ -332,7 +390,7 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
             Registration.event_id == event.id,
             Registration.status == RegistrationStatus.WAITING,
         )
-        .order_by(Registration.id)
+        .order_by(Registration.created_at, Registration.id)
         .limit(1)
     )
     if first_waiting is None or not promote_registration(first_waiting, now=now):

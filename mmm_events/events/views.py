@@ -15,7 +15,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from ..extensions import db, limiter
 from ..models import Registration, RegistrationStatus, utcnow
@@ -99,6 +98,11 @@ def detail(slug: str):
     except services.InvalidEmail:
         form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
         return page()
+    except (services.RegistrationClosed, services.InvitationRequired):
+        # The rules are checked above; this is only a change between those checks and now.
+        db.session.rollback()
+        refusal = _("Registration is not possible at the moment. Please reload the page.")
+        return page(409)
     if not outcome.created:
         db.session.rollback()
         return render_template(
@@ -111,16 +115,6 @@ def detail(slug: str):
     return redirect(url_for("events.registered", slug=event.slug), code=303)
 
 
-def waiting_position(registration: Registration) -> int:
-    return 1 + db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == registration.event_id,
-            Registration.status == RegistrationStatus.WAITING,
-            Registration.id < registration.id,
-        )
-    )
-
-
 @bp.get("/<slug>/registered")
 def registered(slug: str):
     """The result of the RSVP, shown once to the browser that sent it."""
@@ -131,7 +125,7 @@ def registered(slug: str):
     if registration is None or registration.event.slug != slug:
         return redirect(url_for("events.detail", slug=slug))
     position = (
-        waiting_position(registration)
+        services.waiting_position(registration)
         if registration.status is RegistrationStatus.WAITING
         else None
     )
@@ -184,7 +178,7 @@ def private_pages(response):
 def manage(token: str):
     registration = _registration_or_404(token)
     position = (
-        waiting_position(registration)
+        services.waiting_position(registration)
         if registration.status is RegistrationStatus.WAITING
         else None
     )
