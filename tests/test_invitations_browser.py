@@ -69,7 +69,7 @@ def accepted_count(page) -> str:
 
 
 def test_invitee_accepts_registers_and_the_funnel_moves(
-    live, browser, create_event, smtp_server, now
+    live, browser, create_event, smtp_server, now, tmp_path
 ):
     app, base = live
     event = create_event(invite_only=True, title="#Mothers4Peace")
@@ -115,7 +115,10 @@ def test_invitee_accepts_registers_and_the_funnel_moves(
     expect(invitee.locator("h1")).to_have_text("You are registered")
     assert invitee.url.startswith(f"{base}/events/{event.slug}/registered")
 
+    organiser.set_viewport_size({"width": 360, "height": 740})
     organiser.goto(funnel)
+    organiser.screenshot(path=str(tmp_path / "invitations-360.png"), full_page=True)
+    assert organiser.evaluate("document.documentElement.scrollWidth") <= 360
     assert accepted_count(organiser) == "1"
     assert organiser.locator('td.count[data-stage="opened"]').inner_text() == "1"
     assert (
