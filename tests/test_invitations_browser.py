@@ -122,5 +122,5 @@ def test_invitee_accepts_registers_and_the_funnel_moves(
     assert accepted_count(organiser) == "1"
     assert organiser.locator('td.count[data-stage="opened"]').inner_text() == "1"
     assert (
-        organiser.locator("svg.funnel-chart rect.funnel-accepted").get_attribute("width") == "100.0"
+        organiser.locator("svg.funnel-chart rect.funnel-accepted").get_attribute("width") == "270.0"
     )

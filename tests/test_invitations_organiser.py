@@ -217,7 +217,7 @@ def test_funnel_counts_and_chart(app, client, organiser, now):
         }
     page = client.get(f"/organiser/events/{organiser.id}/invitations").get_data(as_text=True)
     assert '<svg role="img"' in page
-    assert 'class="funnel-bar funnel-invited" x="0" y="13" width="75.0"' in page
+    assert 'class="funnel-bar funnel-invited" x="0" y="58" width="202.5"' in page
     assert 'data-stage="opened">2<' in page
     assert "Send the invitation to the 1 person not yet invited" in page
     declined = client.get(f"/organiser/events/{organiser.id}/invitations?state=declined")
