@@ -228,3 +228,34 @@ def test_unknown_ids_are_404(client, create_user):
         f"/organiser/events/999/registrants.csv?day={date(2027, 5, 3)}",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_nul_characters_are_a_bad_request_not_an_error(client, create_event, create_user):
+    event = create_event()
+    user = create_user(events=(event,))
+    response = client.post("/sign-in", data={"email": "a\x00@example.org", "password": "x"})
+    assert response.status_code == 400
+    sign_in(client, user)
+    for method, url, data in (
+        ("GET", f"/organiser/events/{event.id}/registrants?q=a%00b", None),
+        ("GET", f"/organiser/events/{event.id}/registrants.csv?q=%00", None),
+        ("GET", f"/organiser/events/{event.id}/check-in?q=%00", None),
+        ("GET", "/organiser/check-in/abc%00def", None),
+        ("POST", "/organiser/news/new", {"title": "a\x00b", "published_on": "2027-01-01"}),
+        ("POST", f"/organiser/events/{event.id}/messages", {"subject": "\x00", "body": "x"}),
+    ):
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == 400, url
+
+
+def test_ids_too_large_for_the_database_are_not_found(client, create_user):
+    sign_in(client, create_user(admin=True))
+    huge = 2**63
+    for url in (
+        f"/organiser/events/{huge}",
+        f"/organiser/registrations/{huge}",
+        f"/organiser/news/{huge}/edit",
+        f"/organiser/events/{2**31}/registrants",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/organiser/outbox/{huge}/retry").status_code == 404

@@ -91,6 +91,9 @@ def test_anonymous_is_sent_to_sign_in_and_back(client, create_user):
         "\\\\evil.example.com",
         "javascript:alert(1)",
         "organiser",
+        "/\t/evil.example.com",
+        "/\n/evil.example.com",
+        " //evil.example.com",
     ],
 )
 def test_next_never_leaves_the_site(client, create_user, target):

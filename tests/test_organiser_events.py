@@ -111,6 +111,10 @@ def test_slug_is_generated_unique_and_editable(app, client, organiser):
         ({"title": ""}, "This field is required."),
         ({"starts_at": "tomorrow"}, "Not a valid datetime value."),
         ({"contact_email": "not an email"}, "Invalid email address."),
+        (
+            {"timezone": "Pacific/Honolulu", "ends_at": "9999-12-31T23:59"},
+            "Please give a date between the years 2000 and 2200.",
+        ),
     ],
 )
 def test_invalid_events_are_refused_with_a_message(app, client, organiser, overrides, message):

@@ -48,6 +48,11 @@ def _emails(app) -> list[tuple[str, str, OutboxStatus]]:
 
 def test_cancel_frees_the_seat_for_the_first_waiting(mail_app, setup):
     event, confirmed, waiting, client = setup
+    detail = client.get(f"/organiser/registrations/{confirmed.id}").get_data(as_text=True)
+    assert f'href="/organiser/registrations/{confirmed.id}/cancel"' in detail
+    question = client.get(f"/organiser/registrations/{confirmed.id}/cancel")
+    assert "<h1>Cancel the registration of Fatima?</h1>" in question.get_data(as_text=True)
+    assert _emails(mail_app) == []
     response = client.post(
         f"/organiser/registrations/{confirmed.id}/cancel", follow_redirects=True
     )

@@ -129,6 +129,8 @@ def test_default_order_is_arrival(organiser_client, event, people):
         ("FATIMA zahra", ["Fatima Zahra"]),
         ("elodie.martin@EXAMPLE", ["Élodie Martin"]),
         ("élodie", ["Élodie Martin"]),
+        ("ÉLODIE MARTIN", ["Élodie Martin"]),
+        ("é", ["Élodie Martin"]),
         ("casablanca", ["Fatima Zahra"]),
         ("kenya", ["Wanjiru 100%_sure"]),
         ("100%_", ["Wanjiru 100%_sure"]),
@@ -368,3 +370,20 @@ def test_detail_page_shows_the_person_and_their_emails(app, organiser_client, pe
     assert "You are registered" in page
     assert "550 mailbox unavailable" in page
     assert 'class="badge badge-outbox-failed">failed<' in page
+
+
+def test_empty_list_and_no_match(organiser_client, event):
+    page = listing(organiser_client, event, page=7)
+    assert "Nobody has registered yet." in page
+    assert "Page 1 of" not in page
+    page = listing(organiser_client, event, q="zzz", page=3)
+    assert "Nobody matches." in page
+
+
+def test_sorted_column_is_announced(organiser_client, event, people):
+    page = listing(organiser_client, event, sort="name", order="desc")
+    assert page.count("aria-sort=") == 1
+    assert '<th scope="col" aria-sort="descending">' in page
+    assert (
+        f'href="/organiser/events/{event.id}/registrants?sort=name">Name' in page
+    )

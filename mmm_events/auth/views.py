@@ -20,10 +20,12 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..models import utcnow
+from ..organiser.blueprint import refuse_nul_characters
 from . import services
 from .forms import SignInForm
 
 bp = Blueprint("auth", __name__)
+bp.before_request(refuse_nul_characters)
 
 SIGNED_IN_AT = "signed_in_at"
 
@@ -32,6 +34,10 @@ def safe_next(target: str | None) -> str:
     """A path on this site only: an open redirect after sign-in would help phishing."""
     default = url_for("organiser.dashboard")
     if not target:
+        return default
+    # Browsers drop tabs and line breaks inside addresses ("/\t/evil.example" becomes
+    # "//evil.example") and read a backslash as a slash.
+    if not target.isprintable() or " " in target:
         return default
     target = target.replace("\\", "/")
     parts = urlsplit(target)

@@ -6,19 +6,36 @@ add its routes to it without importing the others.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from ..extensions import login_manager
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
+MAX_ID = 2**31 - 1
+
 
 @bp.before_request
 def require_sign_in():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    refuse_nul_characters()
+    # Ids beyond PostgreSQL's integer would be an error there, not "no such row".
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
     return None
+
+
+def refuse_nul_characters() -> None:
+    """400 for a NUL character anywhere in the address or the form.
+
+    PostgreSQL refuses NUL in text with an error, which would otherwise surface as a 500; no
+    person types one, so the request is simply bad.
+    """
+    values = [request.path, *request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 @bp.after_request

@@ -47,6 +47,12 @@ def _valid_zone(form, field) -> None:
         raise ValidationError(_l("Please give a time zone such as Africa/Casablanca."))
 
 
+def _plausible_year(form, field) -> None:
+    # Also keeps time-zone arithmetic away from the limits of Python's datetime (year 9999).
+    if field.data is not None and not 2000 <= field.data.year <= 2200:
+        raise ValidationError(_l("Please give a date between the years 2000 and 2200."))
+
+
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     slug = StringField(
@@ -67,19 +73,23 @@ class EventForm(FlaskForm):
         _l("Time zone"), default="Africa/Casablanca", validators=[InputRequired(), _valid_zone]
     )
     starts_at = DateTimeLocalField(
-        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(), _plausible_year]
     )
-    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(), _plausible_year]
+    )
     capacity = IntegerField(
         _l("Number of seats"),
         default=0,
         validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
     )
     registration_opens_at = DateTimeLocalField(
-        _l("Registration opens"), format=DATETIME_FORMAT, validators=[Optional()]
+        _l("Registration opens"), format=DATETIME_FORMAT, validators=[Optional(), _plausible_year]
     )
     registration_closes_at = DateTimeLocalField(
-        _l("Registration closes"), format=DATETIME_FORMAT, validators=[Optional()]
+        _l("Registration closes"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), _plausible_year],
     )
     contact_email = EmailField(
         _l("Contact email"), validators=[Optional(), Email(), Length(max=254)]
@@ -104,7 +114,9 @@ class NewsForm(FlaskForm):
             Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and dashes only.")),
         ],
     )
-    published_on = DateField(_l("Publication date"), validators=[InputRequired()])
+    published_on = DateField(
+        _l("Publication date"), validators=[InputRequired(), _plausible_year]
+    )
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
     body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=50_000)])
     event_id = SelectField(_l("About the event"), coerce=int, default=0)

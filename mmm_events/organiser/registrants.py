@@ -7,13 +7,14 @@ LIMIT/OFFSET, and the counts are aggregates the database computes.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..events import services as registration_services
@@ -102,7 +103,13 @@ def _contains(column, text: str):
     if text.isascii():
         # SQLite's LIKE already ignores the case of ASCII letters, and is fastest alone.
         return column.like(_like_pattern(text), escape="\\")
-    return func.casefold(column).like(_like_pattern(text.casefold()), escape="\\")
+    folded = func.casefold(column).like(_like_pattern(text.casefold()), escape="\\")
+    # Python's casefold runs per row; the query's longest ASCII stretch, which any match
+    # contains too, lets SQLite's own LIKE discard most rows before it is called.
+    stretch = max(re.findall(r"[\x20-\x7e]+", text), key=len, default="")
+    if len(stretch.strip()) < 2:
+        return folded
+    return and_(column.like(_like_pattern(stretch), escape="\\"), folded)
 
 
 def filtered_query(event: Event, f: RegistrantFilter, *columns) -> Select:
@@ -209,10 +216,10 @@ def registrant_page(
     total = db.session.scalar(
         filtered_query(event, f, func.count(Registration.id)).order_by(None)
     )
-    last = max(math.ceil(total / per_page), 1)
-    if f.q and (total == 0 or number <= last):
-        return RegistrantPage(items=[], number=min(number, last), total=total, per_page=per_page)
-    number = min(number, last)
+    if total == 0:
+        return RegistrantPage(items=[], number=1, total=0, per_page=per_page)
+    # Past the last page (an old link, a hand-typed number): the last page.
+    number = min(number, math.ceil(total / per_page))
     items = db.session.scalars(
         filtered_query(event, f)
         .options(selectinload(Registration.attendance))
@@ -266,9 +273,16 @@ def registration_detail(registration_id: int):
     )
 
 
-@bp.post("/registrations/<int:registration_id>/cancel")
+@bp.route("/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
 def cancel_registration(registration_id: int):
     registration = registration_for_organiser(registration_id)
+    if request.method == "GET":
+        # One tap on a phone must not cancel someone: the button asks first.
+        return render_template(
+            "organiser/registration_cancel.html",
+            registration=registration,
+            event=registration.event,
+        )
     if registration.status is RegistrationStatus.CANCELLED:
         flash(_("This registration was already cancelled."), "warning")
     else:
