@@ -180,3 +180,20 @@ def test_one_click_unsubscribe_without_csrf(make_app, invite):
     response = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert suppressed(app) == ["o@example.org"]
+
+
+def test_nul_characters_and_long_tokens_are_not_found(app, client, invite):
+    _, invitation = invite()
+    for path in (
+        "/invitations/a%00b/accept",
+        "/invitations/a%00b/decline",
+        "/invitations/unsubscribe/a%00b",
+        "/invitations/unsubscribe/a%00b/one-click",
+    ):
+        assert client.get(path).status_code == 404, path
+    response = client.post(
+        f"/invitations/{invitation.token}/decline", data={"message": "bad\x00message"}
+    )
+    assert response.status_code == 400
+    assert "Please use only letters, numbers and punctuation." in response.get_data(as_text=True)
+    assert load(app, invitation.id).status is InvitationStatus.IMPORTED

@@ -183,9 +183,12 @@ def test_revoke_selected_but_not_the_registered(app, client, organiser, now):
     with app.app_context():
         statuses = [db.session.get(Invitation, i).status for i in ids]
     assert statuses == [InvitationStatus.REVOKED, InvitationStatus.ACCEPTED]
-    assert client.post(
-        f"/organiser/events/{organiser.id}/invitations/revoke", data={"ids": "x"}
-    ).status_code == 400
+    assert (
+        client.post(
+            f"/organiser/events/{organiser.id}/invitations/revoke", data={"ids": "x"}
+        ).status_code
+        == 400
+    )
 
 
 def test_funnel_counts_and_chart(app, client, organiser, now):
@@ -240,3 +243,31 @@ def test_export_csv_with_bom_and_formula_escaping(app, client, organiser, now):
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{organiser.slug}-invitees.csv"'
     )
+
+
+def test_ids_beyond_the_database_integer_are_refused(client, organiser):
+    base = f"/organiser/events/{organiser.id}/invitations"
+    huge = str(2**40)
+    assert client.post(base + "/revoke", data={"ids": huge}).status_code == 400
+    assert client.post(base + "/send", data={"scope": "selected", "ids": huge}).status_code == 400
+    assert client.get(base + f"?after={huge}").status_code == 404
+    assert client.get(f"/organiser/events/{huge}/invitations").status_code == 404
+
+
+def test_control_characters_in_a_file_become_spaces(app, client, organiser):
+    data = HEADER + 'a@example.org,"Ann\x01\nLee",Org\x00X,en,"line one\nline two"\n'
+    response = client.post(
+        f"/organiser/events/{organiser.id}/invitations/import",
+        data={"file": (io.BytesIO(data.encode()), "list.csv")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    action = re.search(r'action="(/organiser/events/\d+/invitations/import/[^"]+)"', page)
+    client.post(action.group(1))
+    with app.app_context():
+        invitation = db.session.scalar(select(Invitation))
+        assert (invitation.name, invitation.organisation, invitation.note) == (
+            "Ann Lee",
+            "Org X",
+            "line one\nline two",
+        )

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..events.forms import plain_text, single_line
 from . import services
 
 LANGUAGE_CHOICES = [SelectChoice("en", _l("English")), SelectChoice("fr", _l("French"))]
@@ -22,7 +23,8 @@ LANGUAGE_CHOICES = [SelectChoice("en", _l("English")), SelectChoice("fr", _l("Fr
 
 class DeclineForm(FlaskForm):
     message = TextAreaField(
-        _l("A message for the organisers"), validators=[Optional(), Length(max=2000)]
+        _l("A message for the organisers"),
+        validators=[Optional(), Length(max=2000), plain_text],
     )
 
 
@@ -53,10 +55,14 @@ class InviteeForm(FlaskForm):
             Length(max=254),
         ],
     )
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200), single_line])
+    organisation = StringField(
+        _l("Organisation"), validators=[Optional(), Length(max=200), single_line]
+    )
     language = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES, default="en")
-    note = TextAreaField(_l("Note for organisers"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        _l("Note for organisers"), validators=[Optional(), Length(max=2000), plain_text]
+    )
 
 
 def _known_placeholders(form, field) -> None:
@@ -73,10 +79,12 @@ def _known_placeholders(form, field) -> None:
 
 class MessageForm(FlaskForm):
     subject = StringField(
-        _l("Subject"), validators=[Optional(), Length(max=200), _known_placeholders]
+        _l("Subject"),
+        validators=[Optional(), Length(max=200), single_line, _known_placeholders],
     )
     message = TextAreaField(
-        _l("Message"), validators=[Optional(), Length(max=10_000), _known_placeholders]
+        _l("Message"),
+        validators=[Optional(), Length(max=10_000), plain_text, _known_placeholders],
     )
     language = SelectField(_l("Preview in"), choices=LANGUAGE_CHOICES, default="en")
 

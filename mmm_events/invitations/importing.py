@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -99,7 +100,14 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    text = str(value).replace("\r\n", "\n")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        # Control characters have no place in a name or an address (and PostgreSQL refuses
+        # NUL): each becomes a space.
+        text = "".join(
+            " " if unicodedata.category(c) == "Cc" and c not in "\n\t" else c for c in text
+        )
+    return text.strip()
 
 
 def _decode(data: bytes) -> str:
@@ -201,6 +209,9 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ImportReport:
             report.rejected.append(RejectedRow(line, str(_l("The email address is empty.")), shown))
             continue
         values = {key: cells[index] if index < len(cells) else "" for key, index in columns.items()}
+        # A line break inside a quoted cell is kept in the note only.
+        for key in ("email", "name", "organisation", "language"):
+            values[key] = " ".join(values[key].split())
         try:
             checked = validate_email(values["email"], check_deliverability=False)
         except EmailNotValidError:

@@ -39,8 +39,8 @@ from ..invitations.forms import (
 from ..invitations.importing import ImportFileError
 from ..models import Event, Invitation, Language, utcnow
 from .access import event_for_organiser
+from .blueprint import MAX_ID, bp
 from .exports import neutralise
-from .views import bp
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
@@ -83,6 +83,8 @@ def invitations(event_id: int):
     if state not in STATE_FILTERS:
         state = None
     after = request.args.get("after", type=int)
+    if after is not None and not 0 <= after <= MAX_ID:
+        abort(404)
     rows = services.invitees(event, state=state, after_id=after, limit=PAGE_SIZE + 1)
     next_after = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
     counts = services.funnel(event)
@@ -283,9 +285,13 @@ def _chosen_ids() -> list[int]:
     ids = []
     for value in request.form.getlist("ids"):
         try:
-            ids.append(int(value))
+            number = int(value)
         except ValueError:
             abort(400)
+        # Beyond PostgreSQL's integer, a query would be an error rather than "no such row".
+        if not 0 < number <= MAX_ID:
+            abort(400)
+        ids.append(number)
     return ids
 
 
