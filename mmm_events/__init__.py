@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .auth.views import expire_old_sessions
     from .events.views import bp as events_bp
+    from .invitations.views import bp as invitations_bp
     from .news.views import bp as news_bp
     from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(auth_bp)
     app.before_request(expire_old_sessions)
+    app.register_blueprint(invitations_bp)
     if app.config["MMM_ENV"] == "development":
         from .mail.mailbox import bp as mailbox_bp
 

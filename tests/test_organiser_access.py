@@ -69,6 +69,8 @@ def world(app, create_event, create_user, create_registration, create_post):
         "post_id": post.id,
         "message_id": outbox_id,
         "user_id": organiser.id,
+        # An invitee-list upload awaiting confirmation (invitations): any well-formed id.
+        "upload_id": "u" * 32,
     }
     return {
         "theirs": theirs,

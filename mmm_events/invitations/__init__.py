@@ -1,0 +1,1 @@
+"""Email invitations: invitee lists, the invitation email, answering, reminders, unsubscribe."""

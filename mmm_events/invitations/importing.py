@@ -1,0 +1,261 @@
+"""Reading invitee lists from CSV and XLSX files into a report, before anything is saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+
+from ..models import Language
+
+# Header names people actually write, in English and French, mapped to our columns.
+COLUMN_ALIASES = {
+    "email": "email",
+    "e-mail": "email",
+    "email address": "email",
+    "e-mail address": "email",
+    "mail": "email",
+    "courriel": "email",
+    "adresse e-mail": "email",
+    "adresse email": "email",
+    "name": "name",
+    "full name": "name",
+    "nom": "name",
+    "nom complet": "name",
+    "organisation": "organisation",
+    "organization": "organisation",
+    "organisme": "organisation",
+    "language": "language",
+    "langue": "language",
+    "lang": "language",
+    "note": "note",
+    "notes": "note",
+    "remarque": "note",
+}
+REQUIRED_COLUMNS = ("email", "name", "organisation", "language")
+LANGUAGE_ALIASES = {
+    "en": Language.EN,
+    "english": Language.EN,
+    "anglais": Language.EN,
+    "fr": Language.FR,
+    "french": Language.FR,
+    "français": Language.FR,
+    "francais": Language.FR,
+}
+FIELD_LIMITS = {"name": 200, "organisation": 200, "note": 2000}
+MAX_ROWS = 50_000
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read; the message says why, for the organiser."""
+
+
+@dataclass
+class InviteeRow:
+    line: int
+    email: str
+    email_normalised: str
+    name: str
+    organisation: str
+    language: Language
+    note: str
+
+
+@dataclass
+class RejectedRow:
+    line: int
+    reason: str
+    value: str
+
+
+@dataclass
+class MergedRow:
+    line: int
+    email: str
+    # The line of the row it was merged into, or None when it matched an existing invitation.
+    first_line: int | None
+
+
+@dataclass
+class ImportReport:
+    accepted: list[InviteeRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    duplicates: list[MergedRow] = field(default_factory=list)
+    already_invited: list[MergedRow] = field(default_factory=list)
+    suppressed: list[MergedRow] = field(default_factory=list)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).replace("\r\n", "\n")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        # Control characters have no place in a name or an address (and PostgreSQL refuses
+        # NUL): each becomes a space.
+        text = "".join(
+            " " if unicodedata.category(c) == "Cc" and c not in "\n\t" else c for c in text
+        )
+    return text.strip()
+
+
+def _decode(data: bytes) -> str:
+    # Excel writes UTF-8 with a byte-order mark ("CSV UTF-8") or, in older versions and
+    # French locales, Windows-1252.
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    # The separator is whichever of these the header line uses most: Excel in French
+    # locales writes ";" because "," is the decimal mark.
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise ImportFileError(
+            _l("The file could not be read near line %(line)d.", line=reader.line_num)
+        ) from exc
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(_l("This is not a readable Excel (.xlsx) file.")) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell(v) for v in row]
+    finally:
+        workbook.close()
+
+
+def read_rows(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The file's rows with their line numbers (as a spreadsheet program would number them)."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return _xlsx_rows(data)
+    if name.endswith((".csv", ".txt")):
+        return _csv_rows(data)
+    raise ImportFileError(_l("Please choose a .csv or .xlsx file."))
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        key = COLUMN_ALIASES.get(" ".join(title.strip().lower().split()))
+        if key and key not in columns:
+            columns[key] = index
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ImportFileError(
+            _l(
+                "The first line of the file must name the columns email, name, organisation "
+                "and language (note is optional). Missing: %(columns)s.",
+                columns=", ".join(missing),
+            )
+        )
+    return columns
+
+
+def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ImportReport:
+    """Check every row; merge repeated addresses into their first row. Touches no database."""
+    report = ImportReport()
+    iterator = iter(rows)
+    columns: dict[str, int] | None = None
+    for _line, row in iterator:
+        if any(_cell(v) for v in row):
+            columns = _columns([_cell(v) for v in row])
+            break
+    if columns is None:
+        raise ImportFileError(_l("The file is empty."))
+    width = max(columns[c] for c in REQUIRED_COLUMNS) + 1
+    seen: dict[str, InviteeRow] = {}
+    for count, (line, raw) in enumerate(iterator, start=1):
+        if count > MAX_ROWS:
+            raise ImportFileError(
+                _l("The file has more than %(max)d rows; please split it.", max=MAX_ROWS)
+            )
+        cells = [_cell(v) for v in raw]
+        if not any(cells):
+            continue
+        shown = ", ".join(cells)[:200]
+        if len(cells) < width:
+            report.rejected.append(
+                RejectedRow(line, str(_l("A column is missing on this line.")), shown)
+            )
+            continue
+        if not cells[columns["email"]]:
+            report.rejected.append(RejectedRow(line, str(_l("The email address is empty.")), shown))
+            continue
+        values = {key: cells[index] if index < len(cells) else "" for key, index in columns.items()}
+        # A line break inside a quoted cell is kept in the note only.
+        for key in ("email", "name", "organisation", "language"):
+            values[key] = " ".join(values[key].split())
+        try:
+            checked = validate_email(values["email"], check_deliverability=False)
+        except EmailNotValidError:
+            report.rejected.append(
+                RejectedRow(line, str(_l("This is not a valid email address.")), shown)
+            )
+            continue
+        language = LANGUAGE_ALIASES.get(values["language"].lower() or "en")
+        if language is None:
+            report.rejected.append(
+                RejectedRow(
+                    line,
+                    str(
+                        _l("Unknown language “%(value)s”: use en or fr.", value=values["language"])
+                    ),
+                    shown,
+                )
+            )
+            continue
+        too_long = [k for k, limit in FIELD_LIMITS.items() if len(values.get(k, "")) > limit]
+        if too_long:
+            report.rejected.append(
+                RejectedRow(line, str(_l("The %(column)s is too long.", column=too_long[0])), shown)
+            )
+            continue
+        email = checked.normalized
+        key = normalise_email(email)
+        first = seen.get(key)
+        if first is not None:
+            # Merged: the first row wins, and later rows fill in what it left empty.
+            first.name = first.name or values["name"]
+            first.organisation = first.organisation or values["organisation"]
+            first.note = first.note or values.get("note", "")
+            report.duplicates.append(MergedRow(line, email, first.line))
+            continue
+        row = InviteeRow(
+            line=line,
+            email=email,
+            email_normalised=key,
+            name=values["name"],
+            organisation=values["organisation"],
+            language=language,
+            note=values.get("note", ""),
+        )
+        seen[key] = row
+        report.accepted.append(row)
+    return report

@@ -1,0 +1,473 @@
+"""The organiser's invitation pages: import, add, wording and preview, sending, reminders,
+revoking, progress, the funnel and the invitee list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..invitations import services, uploads
+from ..invitations.forms import (
+    ActionForm,
+    ConfirmImportForm,
+    ImportForm,
+    InviteeForm,
+    MessageForm,
+    ReminderForm,
+)
+from ..invitations.importing import ImportFileError
+from ..models import Event, Invitation, Language, utcnow
+from .access import event_for_organiser
+from .blueprint import MAX_ID, bp
+from .exports import neutralise
+
+PAGE_SIZE = 100
+EXPORT_BATCH = 2000
+STAGE_LABELS = {
+    "imported": _l("Imported"),
+    "invited": _l("Invited (email sent)"),
+    "failed": _l("Bounced or failed"),
+    "opened": _l("Opened the link"),
+    "accepted": _l("Accepted (registered)"),
+    "declined": _l("Declined"),
+    "checked_in": _l("Checked in"),
+}
+STATE_FILTERS = (*services.FUNNEL_STAGES, "revoked")
+
+
+def funnel_chart(counts: dict[str, int]) -> list[dict]:
+    """Bars for the inline SVG chart: widths in per cent of the imported count."""
+    top = max(counts["imported"], 1)
+    return [
+        {
+            "stage": stage,
+            "label": STAGE_LABELS[stage],
+            "count": counts[stage],
+            "width": round(100 * counts[stage] / top, 1),
+        }
+        for stage in services.FUNNEL_STAGES
+    ]
+
+
+def _overview_url(event: Event, **args) -> str:
+    return url_for("organiser.invitations", event_id=event.id, **args)
+
+
+@bp.get("/events/<int:event_id>/invitations")
+def invitations(event_id: int):
+    event = event_for_organiser(event_id)
+    services.record_failures(event)
+    db.session.commit()
+    state = request.args.get("state")
+    if state not in STATE_FILTERS:
+        state = None
+    after = request.args.get("after", type=int)
+    if after is not None and not 0 <= after <= MAX_ID:
+        abort(404)
+    rows = services.invitees(event, state=state, after_id=after, limit=PAGE_SIZE + 1)
+    next_after = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
+    counts = services.funnel(event)
+    return render_template(
+        "organiser/invitations/overview.html",
+        event=event,
+        counts=counts,
+        chart=funnel_chart(counts),
+        stage_labels=STAGE_LABELS,
+        state=state,
+        rows=rows[:PAGE_SIZE],
+        next_after=next_after,
+        sendable=services.count_sendable(event),
+        progress=services.outbox_progress(event),
+        action_form=ActionForm(),
+        reminder_form=ReminderForm(),
+    )
+
+
+@bp.route("/events/<int:event_id>/invitations/import", methods=["GET", "POST"])
+def import_invitees(event_id: int):
+    event = event_for_organiser(event_id)
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        try:
+            report = services.build_import_report(event, upload.filename or "", data)
+        except ImportFileError as error:
+            form.file.errors.append(str(error))
+        else:
+            upload_id = uploads.store(
+                current_app.instance_path,
+                event_id=event.id,
+                user_id=current_user.id,
+                filename=upload.filename or "",
+                data=data,
+            )
+            return render_template(
+                "organiser/invitations/import_report.html",
+                event=event,
+                report=report,
+                upload_id=upload_id,
+                form=ConfirmImportForm(),
+            )
+    status = 400 if form.errors else 200
+    return render_template("organiser/invitations/import.html", event=event, form=form), status
+
+
+@bp.post("/events/<int:event_id>/invitations/import/<upload_id>")
+def confirm_import(event_id: int, upload_id: str):
+    event = event_for_organiser(event_id)
+    if not ConfirmImportForm().validate_on_submit():
+        abort(400)
+    stored = uploads.load(
+        current_app.instance_path, upload_id, event_id=event.id, user_id=current_user.id
+    )
+    if stored is None:
+        flash(_("This import is no longer available. Please upload the file again."), "error")
+        return redirect(url_for(".import_invitees", event_id=event.id))
+    try:
+        # Parsed again, and checked again against the invitations saved since the report.
+        report = services.build_import_report(event, stored.filename, stored.data)
+        saved = services.save_import(event, report, now=utcnow())
+        db.session.commit()
+    except (ImportFileError, IntegrityError):
+        db.session.rollback()
+        flash(
+            _("The list changed while you were importing. Please upload the file again."),
+            "error",
+        )
+        return redirect(url_for(".import_invitees", event_id=event.id))
+    uploads.discard(current_app.instance_path, upload_id)
+    flash(
+        ngettext(
+            "%(num)d invitee added to the list.", "%(num)d invitees added to the list.", saved
+        ),
+        "success",
+    )
+    return redirect(_overview_url(event))
+
+
+@bp.route("/events/<int:event_id>/invitations/new", methods=["GET", "POST"])
+def add_invitee(event_id: int):
+    event = event_for_organiser(event_id)
+    form = InviteeForm()
+    if form.validate_on_submit():
+        try:
+            services.add_invitee(
+                event,
+                email=form.email.data,
+                name=form.name.data,
+                organisation=form.organisation.data or "",
+                language=Language(form.language.data),
+                note=form.note.data or "",
+                now=utcnow(),
+            )
+            db.session.commit()
+        except services.AlreadyInvited:
+            form.email.errors.append(_("This person is already on the list for this event."))
+        except services.AddressSuppressed:
+            form.email.errors.append(
+                _("This address asked to receive no more invitations from us.")
+            )
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append(_("This person is already on the list for this event."))
+        else:
+            flash(_("%(name)s was added to the list.", name=form.name.data), "success")
+            return redirect(_overview_url(event))
+    status = 400 if form.errors else 200
+    return render_template("organiser/invitations/add.html", event=event, form=form), status
+
+
+def _sample(event: Event, language: Language) -> Invitation:
+    first = db.session.scalar(
+        select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id).limit(1)
+    )
+    return services.sample_invitation(
+        event,
+        email=first.email if first else "amina@example.org",
+        name=first.name if first else "Amina Diallo",
+        organisation=first.organisation if first else "UNESCO",
+        language=language,
+    )
+
+
+@bp.route("/events/<int:event_id>/invitations/message", methods=["GET", "POST"])
+def edit_message(event_id: int):
+    """The wording, with three buttons: preview the draft, save it, send it to myself."""
+    event = event_for_organiser(event_id)
+    form = MessageForm()
+    if request.method == "GET":
+        form.subject.data = event.invitation_subject
+        form.message.data = event.invitation_message
+    action = request.form.get("action", "preview")
+    if form.validate_on_submit():
+        if action == "save":
+            event.invitation_subject = (form.subject.data or "").strip()
+            event.invitation_message = (form.message.data or "").strip()
+            db.session.commit()
+            flash(_("The invitation's wording is saved."), "success")
+            return redirect(url_for(".edit_message", event_id=event.id))
+        if action == "test":
+            services.send_test(
+                event,
+                recipient=current_user.email,
+                name=current_user.name or current_user.email,
+                language=Language(form.language.data),
+                subject=form.subject.data or "",
+                message=form.message.data or "",
+            )
+            db.session.commit()
+            flash(
+                _("A test invitation is on its way to %(email)s.", email=current_user.email),
+                "success",
+            )
+            return redirect(url_for(".edit_message", event_id=event.id))
+    preview = None
+    if not form.errors:
+        preview = services.render_invitation(
+            event,
+            _sample(event, Language(form.language.data or "en")),
+            subject=form.subject.data or "",
+            message=form.message.data or "",
+        )
+    status = 400 if form.errors else 200
+    return render_template(
+        "organiser/invitations/message.html",
+        event=event,
+        form=form,
+        preview=preview,
+        placeholders=services.PLACEHOLDERS,
+    ), status
+
+
+@bp.get("/events/<int:event_id>/invitations/preview.html")
+def preview_html(event_id: int):
+    """The saved invitation as HTML, shown in a frame on the wording page.
+
+    The email's own inline styles need 'unsafe-inline', which the site's pages refuse: this
+    response alone allows them, runs no script (sandbox) and loads nothing else.
+    """
+    event = event_for_organiser(event_id)
+    language = request.args.get("lang", "en")
+    if language not in ("en", "fr"):
+        abort(404)
+    email = services.render_invitation(event, _sample(event, Language(language)))
+    response = current_app.response_class(email.html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'; sandbox"
+    )
+    return response
+
+
+def _chosen_ids() -> list[int]:
+    ids = []
+    for value in request.form.getlist("ids"):
+        try:
+            number = int(value)
+        except ValueError:
+            abort(400)
+        # Beyond PostgreSQL's integer, a query would be an error rather than "no such row".
+        if not 0 < number <= MAX_ID:
+            abort(400)
+        ids.append(number)
+    return ids
+
+
+@bp.post("/events/<int:event_id>/invitations/send")
+def send(event_id: int):
+    event = event_for_organiser(event_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("scope") == "selected":
+        ids = _chosen_ids()
+        if not ids:
+            flash(_("Please tick the invitees to send the invitation to."), "error")
+            return redirect(_overview_url(event))
+        result = services.send_invitations(event, now=utcnow(), ids=ids)
+    else:
+        result = services.send_invitations(event, now=utcnow())
+    db.session.commit()
+    _flash_result(
+        result,
+        ngettext("%(num)d invitation queued.", "%(num)d invitations queued.", result.queued),
+    )
+    return redirect(url_for(".progress", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/invitations/remind")
+def remind(event_id: int):
+    event = event_for_organiser(event_id)
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        flash(_("Please give a number of days between 1 and 60."), "error")
+        return redirect(_overview_url(event))
+    result = services.send_reminders(
+        event, now=utcnow(), interval=timedelta(days=form.interval_days.data)
+    )
+    db.session.commit()
+    _flash_result(
+        result, ngettext("%(num)d reminder queued.", "%(num)d reminders queued.", result.queued)
+    )
+    return redirect(url_for(".progress", event_id=event.id))
+
+
+def _flash_result(result: services.SendResult, message: str) -> None:
+    flash(message, "success" if result.queued else "warning")
+    if result.skipped:
+        flash(
+            ngettext(
+                "%(num)d chosen invitee was skipped: already invited, answered, revoked or "
+                "unsubscribed.",
+                "%(num)d chosen invitees were skipped: already invited, answered, revoked or "
+                "unsubscribed.",
+                result.skipped,
+            ),
+            "warning",
+        )
+
+
+@bp.post("/events/<int:event_id>/invitations/revoke")
+def revoke(event_id: int):
+    event = event_for_organiser(event_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    revoked = kept = 0
+    for invitation_id in _chosen_ids():
+        invitation = services.invitation_of_event(event, invitation_id)
+        if invitation is None:
+            continue
+        try:
+            services.revoke(invitation)
+            revoked += 1
+        except services.AlreadyAccepted:
+            kept += 1
+    db.session.commit()
+    flash(
+        ngettext("%(num)d invitation revoked.", "%(num)d invitations revoked.", revoked),
+        "success" if revoked else "warning",
+    )
+    if kept:
+        flash(
+            ngettext(
+                "%(num)d invitee has already registered: cancel the registration instead.",
+                "%(num)d invitees have already registered: cancel their registrations instead.",
+                kept,
+            ),
+            "warning",
+        )
+    return redirect(_overview_url(event))
+
+
+@bp.get("/events/<int:event_id>/invitations/progress")
+def progress(event_id: int):
+    event = event_for_organiser(event_id)
+    services.record_failures(event)
+    db.session.commit()
+    return render_template(
+        "organiser/invitations/progress.html",
+        event=event,
+        progress=services.outbox_progress(event),
+    )
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return neutralise(str(value))
+
+
+def _export_chunks(event: Event) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def drain() -> bytes:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text.encode("utf-8")
+
+    writer.writerow(
+        [
+            _("Email"),
+            _("Name"),
+            _("Organisation"),
+            _("Language"),
+            _("Note"),
+            _("Status"),
+            _("Invited at"),
+            _("Last reminded at"),
+            _("Opened at"),
+            _("Answered at"),
+            _("Message when declining"),
+            _("Registration"),
+            _("Checked in at"),
+            _("Unsubscribed"),
+        ]
+    )
+    # A byte-order mark, so that Excel reads the file as UTF-8.
+    yield "\ufeff".encode() + drain()
+    after = None
+    while True:
+        rows = services.invitees(event, after_id=after, limit=EXPORT_BATCH)
+        if not rows:
+            break
+        for invitation, registration, unsubscribed in rows:
+            writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        invitation.email,
+                        invitation.name,
+                        invitation.organisation,
+                        invitation.language.value,
+                        invitation.note,
+                        invitation.status.value,
+                        invitation.invited_at,
+                        invitation.last_reminded_at,
+                        invitation.opened_at,
+                        invitation.answered_at,
+                        invitation.decline_message,
+                        registration.status.value if registration else "",
+                        registration.checked_in_at if registration else None,
+                        _("yes") if unsubscribed else "",
+                    )
+                ]
+            )
+        yield drain()
+        after = rows[-1][0].id
+        # Each batch is read afresh: the session need not hold the whole list.
+        db.session.expunge_all()
+
+
+@bp.get("/events/<int:event_id>/invitations.csv")
+def export_invitees(event_id: int):
+    event = event_for_organiser(event_id)
+    return Response(
+        stream_with_context(_export_chunks(event)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}-invitees.csv"'},
+    )
