@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -13,8 +14,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import zxingcpp
 from babel.dates import format_date
 from icalendar import Calendar
+from PIL import Image
 from sqlalchemy import select
 
 from mmm_events.events import services
@@ -23,7 +26,7 @@ from mmm_events.mail import enqueue
 from mmm_events.mail.worker import claim_due, deliver_due
 from mmm_events.models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
 
-from .conftest import REGISTRATION_SERVER_NAME, drain_outbox
+from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, sign_in
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 
@@ -71,12 +74,22 @@ def parts(message):
     return text, html
 
 
+def attachment_types(message) -> list[tuple[str, str]]:
+    return [(a.get_filename(), a.get_content_type()) for a in message.iter_attachments()]
+
+
 def calendar_of(message):
-    attachments = list(message.iter_attachments())
-    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
-        (attachments[0].get_filename(), "text/calendar")
+    [calendar] = [
+        a for a in message.iter_attachments() if a.get_content_type() == "text/calendar"
     ]
-    return Calendar.from_ical(attachments[0].get_content())
+    return Calendar.from_ical(calendar.get_content())
+
+
+def check_in_code_of(message) -> str:
+    """What a phone camera reads in the QR code attached to ``message``."""
+    [code] = [a for a in message.iter_attachments() if a.get_filename() == "check-in-code.png"]
+    image = Image.open(io.BytesIO(code.get_content()))
+    return "".join(result.text for result in zxingcpp.read_barcodes(image))
 
 
 def test_confirmation_email_arrives_complete(app, client, smtp_server, conference):
@@ -130,6 +143,52 @@ def test_confirmation_email_arrives_complete(app, client, smtp_server, conferenc
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Africa/Casablanca"]
     assert link in str(entry["DESCRIPTION"])
     assert str(calendar["VERSION"]) == "2.0"
+
+
+def test_confirmation_carries_a_check_in_code_that_opens_the_person_for_organisers(
+    app, client, smtp_server, conference, create_user
+):
+    event = conference()
+    rsvp(client, event)
+    drain_outbox(app)
+    [message] = smtp_server.messages
+    assert attachment_types(message) == [
+        (f"{event.slug}.ics", "text/calendar"),
+        ("check-in-code.png", "image/png"),
+    ]
+    assert "show the attached check-in code (check-in-code.png)" in parts(message)[0]
+    with app.app_context():
+        token = db.session.scalar(select(Registration.token))
+    url = check_in_code_of(message)
+    assert url == f"http://{REGISTRATION_SERVER_NAME}/organiser/check-in/{token}"
+    sign_in(client, create_user(events=(event,)))
+    page = client.get(url).get_data(as_text=True)
+    assert "<h1>Amina Benali</h1>" in page
+
+
+def test_the_waiting_list_gets_no_check_in_code_until_promoted(
+    app, client, smtp_server, conference
+):
+    event = conference(capacity=1)
+    rsvp(client, event)
+    rsvp(client, event, email="second@example.org", full_name="Second Person")
+    drain_outbox(app)
+    waiting = smtp_server.messages[1]
+    assert attachment_types(waiting) == [(f"{event.slug}.ics", "text/calendar")]
+    assert "check-in code" not in parts(waiting)[0]
+    with app.app_context():
+        first = db.session.scalar(
+            select(Registration).where(Registration.email == "amina@example.org")
+        )
+        services.cancel_registration(first, now=utcnow())
+        db.session.commit()
+        second_token = db.session.scalar(
+            select(Registration.token).where(Registration.email == "second@example.org")
+        )
+    drain_outbox(app)
+    promoted = smtp_server.messages[-1]
+    assert promoted["To"] == "second@example.org"
+    assert check_in_code_of(promoted).endswith(f"/organiser/check-in/{second_token}")
 
 
 def test_email_is_in_the_persons_language(app, client, smtp_server, conference):

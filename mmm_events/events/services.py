@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..models._base import new_token
 from .calendar import event_ics
+from .ticket import check_in_qr_png, check_in_url
 
 
 def upcoming_events(now: datetime, limit: int | None = None) -> list[Event]:
@@ -241,7 +242,7 @@ def register(
         updated_at=now,
         attendance=[RegistrationDay(day=day) for day in days],
     )
-    attachments = registration_attachments(event, registration.token)
+    attachments = registration_attachments(registration)
     expected = registration.status
     message = _status_email(registration, "registration_confirmation")
 
@@ -274,6 +275,7 @@ def register(
         invitation.answered_at = now
     if registration.status is not expected:
         message = _status_email(registration, "registration_confirmation")
+        attachments = registration_attachments(registration)
     _enqueue_status_email(registration, "registration_confirmation", attachments, message)
     db.session.flush()
     return RegistrationOutcome(registration, created=True)
@@ -285,7 +287,6 @@ def _register_again(
     """Someone who cancelled registers again: the same row (the address stays unique) with
     the new details, joining the end of the queue as if new."""
     event = registration.event
-    attachments = registration_attachments(event, registration.token)
     confirmed = _claim_seat(event)
     status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITING
     # Conditional, like the seat: of two simultaneous attempts, one reopens the row.
@@ -313,7 +314,7 @@ def _register_again(
     if current_days != days:
         kept = {a.day: a for a in registration.attendance}
         registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
-    _enqueue_status_email(registration, "registration_confirmation", attachments)
+    _enqueue_status_email(registration, "registration_confirmation")
     db.session.flush()
     return RegistrationOutcome(registration, created=True)
 
@@ -419,16 +420,28 @@ def _manage_url(token: str) -> str:
     return url_for("events.manage", token=token, _external=True)
 
 
-def registration_attachments(event: Event, token: str) -> list[Attachment]:
-    """The files attached to the emails of a registration that stands (confirmed or waiting):
-    today the calendar file. This is the one place to add another (a check-in code)."""
-    return [
+def registration_attachments(registration: Registration) -> list[Attachment]:
+    """The files attached to the emails of a registration: the calendar file while it stands,
+    and the check-in code to show at the door once the place is confirmed."""
+    if registration.status is RegistrationStatus.CANCELLED:
+        return []
+    event = registration.event
+    attachments = [
         Attachment(
             filename=f"{event.slug}.ics",
             content_type="text/calendar",
-            data=event_ics(event, url=_manage_url(token)),
+            data=event_ics(event, url=_manage_url(registration.token)),
         )
     ]
+    if registration.status is RegistrationStatus.CONFIRMED:
+        attachments.append(
+            Attachment(
+                filename="check-in-code.png",
+                content_type="image/png",
+                data=check_in_qr_png(check_in_url(registration.token)),
+            )
+        )
+    return attachments
 
 
 def _status_email(registration: Registration, template: str) -> RenderedEmail:
@@ -450,11 +463,7 @@ def _enqueue_status_email(
 ) -> None:
     """One builder for every email about a registration."""
     if attachments is None:
-        attachments = (
-            []
-            if registration.status is RegistrationStatus.CANCELLED
-            else registration_attachments(registration.event, registration.token)
-        )
+        attachments = registration_attachments(registration)
     enqueue(
         recipient=registration.email,
         email=message or _status_email(registration, template),

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import enum
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
-import segno
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
 from sqlalchemy import select, update
@@ -56,20 +54,6 @@ def check_in(registration: Registration, *, now: datetime) -> CheckInResult:
     if registration.checked_in_at is not None:
         return CheckInResult(CheckInOutcome.ALREADY, registration.checked_in_at)
     return CheckInResult(CheckInOutcome.NOT_CONFIRMED, None)
-
-
-def check_in_qr_png(url: str) -> bytes:
-    """A QR code of ``url`` as a PNG, large enough to scan from a phone screen or paper."""
-    buffer = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
-    return buffer.getvalue()
-
-
-def check_in_url(registration: Registration) -> str:
-    """The absolute address the QR code holds, for the confirmation email."""
-    return url_for(
-        "organiser.check_in_registration", token=registration.token, _external=True
-    )
 
 
 def _registration_by_token(token: str) -> Registration:

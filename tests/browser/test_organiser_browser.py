@@ -5,72 +5,33 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from mmm_events.extensions import db
 from mmm_events.models import Registration
 from tests.conftest import ORGANISER_PASSWORD
 
-pytestmark = pytest.mark.browser
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
-def organiser_app(make_app):
+def app(make_app):
     # CSRF on, as in production: every form the organiser sends must carry its token.
     return make_app(WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture
-def server_url(organiser_app):
-    server = make_server("127.0.0.1", 0, organiser_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def phone():
-    if not CHROMIUM.exists():
-        message = f"Chromium not found at {CHROMIUM}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(
-            viewport={"width": 360, "height": 740},
-            is_mobile=True,
-            has_touch=True,
-            accept_downloads=True,
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
+def phone(browser):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+    )
+    yield context.new_page()
+    context.close()
 
 
 def _fits_the_screen(page) -> None:
@@ -79,7 +40,7 @@ def _fits_the_screen(page) -> None:
 
 
 def test_organiser_finds_checks_in_and_exports(
-    organiser_app, server_url, phone, create_event, create_user, create_registration, tmp_path
+    app, live_server, phone, create_event, create_user, create_registration, tmp_path
 ):
     event = create_event(
         title="Mothers4Peace Casablanca",
@@ -97,12 +58,12 @@ def test_organiser_finds_checks_in_and_exports(
     create_registration(event, full_name="Élodie Martin", organisation="=cmd|' /C calc'!A0")
     page = phone
 
-    page.goto(f"{server_url}/organiser/")
-    assert page.url.startswith(f"{server_url}/sign-in?next=")
+    page.goto(f"{live_server.url}/organiser/")
+    assert page.url.startswith(f"{live_server.url}/sign-in?next=")
     page.get_by_label("Email address").fill(user.email)
     page.get_by_label("Password").fill(ORGANISER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server_url}/organiser/")
+    page.wait_for_url(f"{live_server.url}/organiser/")
     _fits_the_screen(page)
 
     page.get_by_role("link", name="Registrants").first.click()
@@ -124,14 +85,14 @@ def test_organiser_finds_checks_in_and_exports(
     button.tap()
     expect(page.get_by_text("Fatima Zahra is checked in.")).to_be_visible()
     _fits_the_screen(page)
-    with organiser_app.app_context():
+    with app.app_context():
         checked_in_at = db.session.get(Registration, fatima.id).checked_in_at
         db.session.remove()
     assert checked_in_at is not None
     local = checked_in_at.astimezone(event.zone).strftime("%H:%M")
     expect(page.get_by_text(f"Already checked in at {local}")).to_be_visible()
 
-    page.goto(f"{server_url}/organiser/events/{event.id}/registrants")
+    page.goto(f"{live_server.url}/organiser/events/{event.id}/registrants")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()
     download = download_info.value

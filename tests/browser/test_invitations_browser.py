@@ -3,65 +3,31 @@ registers, and the organiser's funnel moves."""
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from mmm_events.extensions import db
 from mmm_events.invitations import services
 from mmm_events.models import Event, Role, User
 from tests.conftest import drain_outbox
 
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "a long enough password"
+from .conftest import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-        reason="Chromium is not installed here",
-    ),
-]
+PASSWORD = "a long enough password"
 
 
 @pytest.fixture
 def live(make_mail_app) -> Iterator[tuple]:
-    """The app on a threaded werkzeug server on a free loopback port, links pointing at it."""
+    """The app on a live server, with the links in its emails pointing at it."""
     app = make_mail_app(WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"127.0.0.1:{server.server_port}"
-    app.config["SERVER_NAME"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://{base}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    server = LiveServer(app)
+    app.config["SERVER_NAME"] = server.url.removeprefix("http://")
+    server.start()
+    yield app, server.url
+    server.stop()
 
 
 def accepted_count(page) -> str:
