@@ -198,11 +198,14 @@ def test_email_is_in_the_persons_language(app, client, smtp_server, conference):
     [message] = smtp_server.messages
     text, html = parts(message)
     assert '<html lang="fr">' in html
+    assert message["Subject"] == "Vous êtes inscrit(e) : International Conference #Mothers4Peace"
+    assert "Bonjour Amina Benali," in text
+    assert "Merci pour votre inscription. Votre place est confirmée." in text
     # Dates written the French way, in the event's zone.
     day_one, day_two = event.days
     assert (
-        f"{format_date(day_one, 'long', locale='fr')} at 09:00 "
-        f"to {format_date(day_two, 'long', locale='fr')} at 17:30"
+        f"du {format_date(day_one, 'long', locale='fr')} à 09:00 "
+        f"au {format_date(day_two, 'long', locale='fr')} à 17:30"
     ) in text
 
 
