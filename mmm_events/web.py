@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_interval, format_time
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
 
 from .text import render_markdown
@@ -51,6 +52,22 @@ def event_dates(event) -> str:
     return format_interval(first, last, "yMMMMd", locale=locale)
 
 
+def local_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: an open redirect (after
+    sign-in, after switching language) would lend our name to phishing."""
+    if not target:
+        return default
+    # Browsers drop tabs and line breaks inside addresses ("/\t/evil.example" becomes
+    # "//evil.example") and read a backslash as a slash.
+    if not target.isprintable() or " " in target:
+        return default
+    target = target.replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
@@ -65,6 +82,15 @@ def register(app: Flask) -> None:
             "languages": current_app.config["LANGUAGES"],
             "contact_email": current_app.config["CONTACT_EMAIL"],
         }
+
+    @app.before_request
+    def refuse_nul_in_address():
+        """400 for a NUL character in the path or the query string. No address of ours holds
+        one, and PostgreSQL answers text containing NUL with an error, not "no such row"."""
+        if "\x00" in request.path or any(
+            "\x00" in value for values in request.args.listvalues() for value in values
+        ):
+            abort(400)
 
     @app.after_request
     def security_headers(response):

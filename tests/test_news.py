@@ -140,3 +140,8 @@ def test_a_feed_reader_accepts_the_feed(client, app):
         "MMM at the EU Development Days",
     ]
     assert parsed.entries[1].link == "http://localhost/news/worlds-biggest-mama-meet-up"
+
+
+@pytest.mark.parametrize("path", ["/news/a%00b", "/news/?page=%00", "/events/%00", "/%00"])
+def test_nul_characters_in_addresses_are_a_bad_request_on_every_engine(client, path):
+    assert client.get(path).status_code == 400

@@ -174,3 +174,9 @@ def test_the_site_speaks_french(client, app):
     assert "250 places restantes" in event
     news = text_of(client.get("/news/"))
     assert "15 mars 2018" in news and "Lire plus" in news
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "\\\\evil.example", "/\n/evil.example"])
+def test_language_switch_refuses_addresses_browsers_would_read_as_another_site(client, target):
+    response = client.get("/language/fr", query_string={"next": target})
+    assert response.headers["Location"] == "/"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,6 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from ..extensions import db, limiter
 from ..models import utcnow
 from ..organiser.blueprint import refuse_nul_characters
+from ..web import local_path
 from . import services
 from .forms import SignInForm
 
@@ -31,19 +31,7 @@ SIGNED_IN_AT = "signed_in_at"
 
 
 def safe_next(target: str | None) -> str:
-    """A path on this site only: an open redirect after sign-in would help phishing."""
-    default = url_for("organiser.dashboard")
-    if not target:
-        return default
-    # Browsers drop tabs and line breaks inside addresses ("/\t/evil.example" becomes
-    # "//evil.example") and read a backslash as a slash.
-    if not target.isprintable() or " " in target:
-        return default
-    target = target.replace("\\", "/")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+    return local_path(target, url_for("organiser.dashboard"))
 
 
 def _account_key() -> str:

@@ -28,13 +28,12 @@ def require_sign_in():
 
 
 def refuse_nul_characters() -> None:
-    """400 for a NUL character anywhere in the address or the form.
+    """400 for a NUL character in a submitted form (the address is checked for the whole app).
 
     PostgreSQL refuses NUL in text with an error, which would otherwise surface as a 500; no
     person types one, so the request is simply bad.
     """
-    values = [request.path, *request.args.values(), *request.form.values()]
-    if any("\x00" in value for value in values):
+    if any("\x00" in value for values in request.form.listvalues() for value in values):
         abort(400)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,6 +10,7 @@ from ..events.services import upcoming_events
 from ..extensions import db
 from ..models import utcnow
 from ..news.services import latest_posts
+from ..web import local_path
 
 bp = Blueprint("public", __name__)
 
@@ -44,14 +43,4 @@ def health():
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: an open redirect would lend our name to phishing."""
-    if not target:
-        return url_for("public.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("public.home")
-    return target
+    return redirect(local_path(request.args.get("next"), url_for("public.home")))
