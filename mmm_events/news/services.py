@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import NewsPost
+from ..pagination import Page
 
 PER_PAGE = 10
 
 _published = select(NewsPost).where(NewsPost.is_published.is_(True))
 _newest_first = (NewsPost.published_on.desc(), NewsPost.id.desc())
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[NewsPost]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def latest_posts(limit: int) -> list[NewsPost]:
@@ -46,7 +29,7 @@ def news_page(number: int, per_page: int = PER_PAGE) -> Page | None:
     items = db.session.scalars(
         _published.order_by(*_newest_first).limit(per_page).offset((number - 1) * per_page)
     )
-    return Page(items=list(items), number=number, pages=pages, total=total)
+    return Page(items=list(items), number=number, total=total, per_page=per_page)
 
 
 def published_post(slug: str) -> NewsPost | None:

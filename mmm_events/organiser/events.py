@@ -160,19 +160,7 @@ def _fill_form(form: EventForm, event: Event) -> None:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 def new_event():
-    form = EventForm()
-    if form.validate_on_submit():
-        try:
-            event = save_event(None, _form_data(form), creator=current_user)
-        except EventError as exc:
-            db.session.rollback()
-            form[exc.field].errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("The event is saved."), "success")
-            return redirect(url_for("organiser.event_overview", event_id=event.id))
-    status = 400 if form.errors else 200
-    return render_template("organiser/event_form.html", form=form, event=None), status
+    return _event_form(None)
 
 
 @bp.get("/events/<int:event_id>")
@@ -187,13 +175,17 @@ def event_overview(event_id: int):
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 def edit_event(event_id: int):
-    event = event_for_organiser(event_id)
+    return _event_form(event_for_organiser(event_id))
+
+
+def _event_form(event: Event | None):
+    """The one form that creates (``event`` None) or edits an event."""
     form = EventForm()
-    if request.method == "GET":
+    if event is not None and request.method == "GET":
         _fill_form(form, event)
     elif form.validate_on_submit():
         try:
-            save_event(event, _form_data(form), creator=current_user)
+            event = save_event(event, _form_data(form), creator=current_user)
         except EventError as exc:
             db.session.rollback()
             form[exc.field].errors.append(exc.message)

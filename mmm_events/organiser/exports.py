@@ -104,9 +104,9 @@ def _when(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def csv_chunks(event: Event, batches: Iterable[list[list]]) -> Iterator[bytes]:
-    """The CSV file in pieces: a byte-order mark so that Excel reads UTF-8, the header, then
-    one piece per batch of rows."""
+def csv_stream(header: list[str], batches: Iterable[Iterable[list]]) -> Iterator[bytes]:
+    """A CSV file in pieces, one per batch of rows, so that a long export starts at once and
+    keeps memory flat: a byte-order mark first, so that Excel reads the file as UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -116,17 +116,28 @@ def csv_chunks(event: Event, batches: Iterable[list[list]]) -> Iterator[bytes]:
         buffer.truncate()
         return text.encode("utf-8")
 
-    writer.writerow([neutralise(h) for h in header(event)])
+    writer.writerow([neutralise(h) for h in header])
     yield "\ufeff".encode() + drain()
-    for batch in batches:
-        writer.writerows(
-            [
-                r[0], _text(r[1]), _text(r[2]), _text(r[3]), _text(r[4]), r[5], r[6],
-                _when(r[7]), _when(r[8]), _when(r[9]), _text(r[10]), *r[11:],
-            ]
-            for r in batch
-        )
+    for rows in batches:
+        writer.writerows(rows)
         yield drain()
+
+
+def csv_chunks(event: Event, batches: Iterable[list[list]]) -> Iterator[bytes]:
+    """The registrant list as CSV, cells made safe for spreadsheets."""
+    return csv_stream(
+        header(event),
+        (
+            (
+                [
+                    r[0], _text(r[1]), _text(r[2]), _text(r[3]), _text(r[4]), r[5], r[6],
+                    _when(r[7]), _when(r[8]), _when(r[9]), _text(r[10]), *r[11:],
+                ]
+                for r in batch
+            )
+            for batch in batches
+        ),
+    )
 
 
 def _xlsx_cell(value):

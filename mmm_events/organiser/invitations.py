@@ -3,8 +3,6 @@ revoking, progress, the funnel and the invitee list."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -40,7 +38,7 @@ from ..invitations.importing import ImportFileError
 from ..models import Event, Invitation, Language, utcnow
 from .access import event_for_organiser
 from .blueprint import MAX_ID, bp
-from .exports import neutralise
+from .exports import csv_stream, neutralise
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 2000
@@ -400,67 +398,59 @@ def _cell(value) -> str:
     return neutralise(str(value))
 
 
-def _export_chunks(event: Event) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+INVITEE_COLUMNS = (
+    _l("Email"),
+    _l("Name"),
+    _l("Organisation"),
+    _l("Language"),
+    _l("Note"),
+    _l("Status"),
+    _l("Invited at"),
+    _l("Last reminded at"),
+    _l("Opened at"),
+    _l("Answered at"),
+    _l("Message when declining"),
+    _l("Registration"),
+    _l("Checked in at"),
+    _l("Unsubscribed"),
+)
 
-    def drain() -> bytes:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text.encode("utf-8")
 
-    writer.writerow(
-        [
-            _("Email"),
-            _("Name"),
-            _("Organisation"),
-            _("Language"),
-            _("Note"),
-            _("Status"),
-            _("Invited at"),
-            _("Last reminded at"),
-            _("Opened at"),
-            _("Answered at"),
-            _("Message when declining"),
-            _("Registration"),
-            _("Checked in at"),
-            _("Unsubscribed"),
-        ]
-    )
-    # A byte-order mark, so that Excel reads the file as UTF-8.
-    yield "\ufeff".encode() + drain()
+def _invitee_batches(event: Event) -> Iterator[list[list[str]]]:
     after = None
     while True:
         rows = services.invitees(event, after_id=after, limit=EXPORT_BATCH)
         if not rows:
-            break
-        for invitation, registration, unsubscribed in rows:
-            writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        invitation.email,
-                        invitation.name,
-                        invitation.organisation,
-                        invitation.language.value,
-                        invitation.note,
-                        invitation.status.value,
-                        invitation.invited_at,
-                        invitation.last_reminded_at,
-                        invitation.opened_at,
-                        invitation.answered_at,
-                        invitation.decline_message,
-                        registration.status.value if registration else "",
-                        registration.checked_in_at if registration else None,
-                        _("yes") if unsubscribed else "",
-                    )
-                ]
-            )
-        yield drain()
+            return
+        yield [
+            [
+                _cell(v)
+                for v in (
+                    invitation.email,
+                    invitation.name,
+                    invitation.organisation,
+                    invitation.language.value,
+                    invitation.note,
+                    invitation.status.value,
+                    invitation.invited_at,
+                    invitation.last_reminded_at,
+                    invitation.opened_at,
+                    invitation.answered_at,
+                    invitation.decline_message,
+                    registration.status.value if registration else "",
+                    registration.checked_in_at if registration else None,
+                    _("yes") if unsubscribed else "",
+                )
+            ]
+            for invitation, registration, unsubscribed in rows
+        ]
         after = rows[-1][0].id
         # Each batch is read afresh: the session need not hold the whole list.
         db.session.expunge_all()
+
+
+def _export_chunks(event: Event) -> Iterator[bytes]:
+    return csv_stream([str(c) for c in INVITEE_COLUMNS], _invitee_batches(event))
 
 
 @bp.get("/events/<int:event_id>/invitations.csv")

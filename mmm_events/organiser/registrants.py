@@ -27,6 +27,7 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
+from ..pagination import Page
 from .access import event_for_organiser
 from .blueprint import bp
 
@@ -176,29 +177,9 @@ def registration_counts(event: Event) -> Counts:
     )
 
 
-@dataclass(frozen=True)
-class RegistrantPage:
-    items: list[Registration]
-    number: int
-    total: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(math.ceil(self.total / self.per_page), 1)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
 def registrant_page(
     event: Event, f: RegistrantFilter, number: int, per_page: int = PER_PAGE
-) -> RegistrantPage:
+) -> Page:
     number = max(number, 1)
     if f.q:
         # A search reads every row of the event whatever happens; counting the matches in the
@@ -210,14 +191,14 @@ def registrant_page(
             .offset((number - 1) * per_page)
         ).all()
         if rows:
-            return RegistrantPage(
+            return Page(
                 items=[row[0] for row in rows], number=number, total=rows[0][1], per_page=per_page
             )
     total = db.session.scalar(
         filtered_query(event, f, func.count(Registration.id)).order_by(None)
     )
     if total == 0:
-        return RegistrantPage(items=[], number=1, total=0, per_page=per_page)
+        return Page(items=[], number=1, total=0, per_page=per_page)
     # Past the last page (an old link, a hand-typed number): the last page.
     number = min(number, math.ceil(total / per_page))
     items = db.session.scalars(
@@ -226,7 +207,7 @@ def registrant_page(
         .limit(per_page)
         .offset((number - 1) * per_page)
     )
-    return RegistrantPage(items=list(items), number=number, total=total, per_page=per_page)
+    return Page(items=list(items), number=number, total=total, per_page=per_page)
 
 
 def registration_for_organiser(registration_id: int) -> Registration:
