@@ -46,7 +46,7 @@ def conference(today: date) -> Event:
             "mothers' role in education for peace.\n\n"
             "Sessions are held in English and French."
         ),
-        venue="Conference centre, Casablanca",
+        venue="Conference centre",
         city="Casablanca",
         country="Morocco",
         timezone="Africa/Casablanca",
