@@ -214,7 +214,7 @@ def prerendered(config: dict) -> list[tuple[str, str, bytes]]:
     """The very messages the worker sent, as bytes, for the baseline."""
     from mmm_events import create_app
     from mmm_events.extensions import db
-    from mmm_events.mail.worker import build_message
+    from mmm_events.mail.mime import build_message
     from mmm_events.models import OutboxMessage
 
     app = create_app(config)

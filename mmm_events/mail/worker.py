@@ -9,14 +9,14 @@ one UPDATE statement, which SQLite serialises; one worker is enough there.
 from __future__ import annotations
 
 import contextlib
+import queue
 import signal
 import smtplib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 
 import click
@@ -28,12 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
-from .outbox import Attachment
+from .mime import MessageWriter
+from .outbox import RENDERERS, RenderError
 
 MAX_RETRY_DELAY = timedelta(hours=6)
-# Lines up to RFC 5322's hard limit: with the usual 78, a long subject is folded before its
-# first word, and some mail readers then show it with a leading space.
-MAIL_POLICY = SMTP.clone(max_line_length=998)
+# Messages written ahead of the SMTP connection: enough to keep it busy, few in memory.
+QUEUE_DEPTH = 64
 
 
 @dataclass
@@ -85,33 +85,6 @@ def claim_due(limit: int, now: datetime) -> list[int]:
     return sorted(claimed)
 
 
-def build_message(row: OutboxMessage) -> EmailMessage:
-    """The MIME message of a row: text and HTML alternatives, then the attachments.
-
-    Built with the standard library's modern email API, which folds headers correctly and
-    refuses line breaks in header values.
-    """
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = row.subject
-    message["From"] = row.sender
-    message["To"] = row.recipient
-    message["Date"] = formatdate(localtime=False)
-    # The row's own Message-ID: a retry is recognisably the same message downstream.
-    message["Message-ID"] = row.message_id
-    for name, value in (row.headers or {}).items():
-        message[name] = value
-    message.set_content(row.text_body)
-    if row.html_body:
-        message.add_alternative(row.html_body, subtype="html")
-    for stored in row.attachments or []:
-        attachment = Attachment.from_json(stored)
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
-    return message
-
-
 class _TimedConnection(Connection):
     """Flask-Mail's connection with a socket timeout: a stalled server must not hang the
     worker forever."""
@@ -132,6 +105,7 @@ class _Mailbox:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.outcomes: list[tuple[OutboxMessage, BaseException | None]] = []
 
     def __enter__(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -140,30 +114,81 @@ class _Mailbox:
     def __exit__(self, *exc_info):
         return None
 
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+    def submit(self, row: OutboxMessage, data: bytes) -> None:
         stamp = row.created_at.strftime("%Y%m%dT%H%M%S")
-        (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(message.as_bytes())
+        (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(data)
+        self.outcomes.append((row, None))
+
+    def finish(self) -> tuple[list[tuple[OutboxMessage, BaseException | None]], None]:
+        return self.outcomes, None
 
 
 class _Smtp:
+    """One SMTP connection, fed by a thread of its own.
+
+    The worker renders and writes the next messages while this thread waits for the server
+    to answer about the previous one (socket waits release the GIL): delivery then goes
+    nearly at the pace of the server alone. The thread touches only the connection; every
+    database change stays on the worker's thread.
+    """
+
     def __enter__(self):
         state = current_app.extensions["mail"]
         self.connection = _TimedConnection(state).__enter__()
+        self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
+        self.outcomes: list[tuple[OutboxMessage, BaseException | None]] = []
+        self.unsent: list[OutboxMessage] = []
+        self.broken: OSError | None = None
+        self.thread = threading.Thread(target=self._run, name="smtp-sender", daemon=True)
+        self.thread.start()
         return self
 
     def __exit__(self, *exc_info):
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
         # The messages were accepted already; a failed QUIT changes nothing.
         with contextlib.suppress(smtplib.SMTPException, OSError):
             self.connection.__exit__(*exc_info)
 
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+    def _run(self) -> None:
         host = self.connection.host
-        if host is None:
-            # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
-            return
-        host.send_message(
-            message, from_addr=parseaddr(row.sender)[1], to_addrs=[row.recipient]
-        )
+        while (item := self.queue.get()) is not None:
+            row, data = item
+            if self.broken is not None:
+                self.unsent.append(row)
+                continue
+            if host is None:
+                # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
+                self.outcomes.append((row, None))
+                continue
+            try:
+                host.sendmail(parseaddr(row.sender)[1], [row.recipient], data)
+            except smtplib.SMTPServerDisconnected as exc:
+                self.broken = exc
+                self.unsent.append(row)
+            except smtplib.SMTPException as exc:
+                # This message was refused (bad recipient, bad sender): the others may pass.
+                self.outcomes.append((row, exc))
+            except OSError as exc:
+                # The server went away: nothing more goes over this connection.
+                self.broken = exc
+                self.unsent.append(row)
+            else:
+                self.outcomes.append((row, None))
+
+    def submit(self, row: OutboxMessage, data: bytes) -> None:
+        self.queue.put((row, data))
+
+    def finish(self) -> tuple[list[tuple[OutboxMessage, BaseException | None]], OSError | None]:
+        """Wait for the messages submitted; what became of each, and the connection's end.
+
+        When the connection broke, the rows it did not send are returned as failed with
+        that error: they wait for a retry.
+        """
+        self.queue.put(None)
+        self.thread.join()
+        return self.outcomes + [(row, self.broken) for row in self.unsent], self.broken
 
 
 def _transport():
@@ -177,11 +202,13 @@ def retry_delay(attempts: int) -> timedelta:
     return min(base * (2 ** (attempts - 1)), MAX_RETRY_DELAY)
 
 
-def _record_failure(row: OutboxMessage, error: BaseException, now: datetime, report) -> None:
+def _record_failure(
+    row: OutboxMessage, error: BaseException, now: datetime, report, *, final: bool = False
+) -> None:
     row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     row.claimed_until = None
-    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+    if final or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         row.status = OutboxStatus.FAILED
         report.failed += 1
     else:
@@ -191,11 +218,45 @@ def _record_failure(row: OutboxMessage, error: BaseException, now: datetime, rep
     report.errors.append(row.last_error)
 
 
+def _rendered(
+    rows: list[OutboxMessage],
+) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
+    """The rows in order, each rendered first if the worker is to render it."""
+    waiting: list[OutboxMessage] = []
+    for row in rows:
+        if row.render is None:
+            yield from _render_group(waiting)
+            waiting = []
+            yield row, None
+        else:
+            waiting.append(row)
+    yield from _render_group(waiting)
+
+
+def _render_group(rows: list[OutboxMessage]) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
+    by_renderer: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        by_renderer.setdefault(str(row.render.get("renderer")), []).append(row)
+    for name, group in by_renderer.items():
+        render = RENDERERS.get(name)
+        if render is None:
+            for row in group:
+                yield row, RenderError(f"no renderer registered as {name!r}")
+        else:
+            yield from render(group)
+
+
 def deliver_due(limit: int | None = None, now: datetime | None = None) -> DeliveryReport:
     """Claim and send one batch of due messages; returns what happened.
 
-    Each row is marked sent (and committed) as soon as the server accepts it, so a crash
-    repeats at most the message in flight, never the batch.
+    The rows the worker renders itself (bulk invitations) are rendered here, each while the
+    previous one is on its way to the server. What happened to the batch is committed once,
+    at its end: a commit per message cost more than sending it. So a worker that dies
+    mid-batch (killed, power cut) has committed nothing for that batch: its rows become due
+    again when the lease runs out, and the messages it had already handed to the server are
+    sent a second time (at most one batch, MAIL_BATCH_SIZE messages, with the same
+    Message-ID). A server refusing, a server going away or a database error are no crash:
+    in normal operation every email is sent once.
     """
     now = now or utcnow()
     report = DeliveryReport()
@@ -208,31 +269,49 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
             select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         )
     )
-    pending = list(rows)
+    writer = MessageWriter()
+    outcomes: list[tuple[OutboxMessage, BaseException | None]] = []
+    interrupted: BaseException | None = None
     try:
         with _transport() as transport:
-            while pending:
-                row = pending[0]
-                try:
-                    transport.send(build_message(row), row)
-                except smtplib.SMTPServerDisconnected:
-                    raise
-                except (smtplib.SMTPException, ValueError) as exc:
-                    # This message was refused (bad recipient, bad header): the others may pass.
-                    _record_failure(row, exc, now, report)
-                else:
-                    row.status = OutboxStatus.SENT
-                    row.sent_at = utcnow()
-                    row.claimed_until = None
-                    report.sent += 1
-                pending.pop(0)
-                db.session.commit()
+            try:
+                for row, error in _rendered(rows):
+                    if error is not None:
+                        # Nothing to send, now or later: failed at once, with the reason.
+                        _record_failure(row, error, now, report, final=True)
+                        continue
+                    try:
+                        data = writer.message_bytes(row)
+                    except ValueError as exc:
+                        # A header the standard library refuses: this message only.
+                        outcomes.append((row, exc))
+                        continue
+                    transport.submit(row, data)
+            except Exception as exc:  # noqa: BLE001 - re-raised once the sent are recorded
+                # Rendering broke (a bug, the database): what went out is still recorded.
+                interrupted = exc
+            delivered, _ = transport.finish()
+            outcomes.extend(delivered)
     except OSError as exc:
-        # The server is down or went away (smtplib's errors are OSErrors too): every message
-        # not yet sent waits for a retry.
-        for row in pending:
-            _record_failure(row, exc, now, report)
-        db.session.commit()
+        # The server is down (smtplib's errors are OSErrors too): every message not yet
+        # recorded waits for a retry.
+        recorded = {row.id for row, _ in outcomes}
+        outcomes.extend(
+            (row, exc)
+            for row in rows
+            if row.id not in recorded and row.status is OutboxStatus.SENDING
+        )
+    for row, error in outcomes:
+        if error is None:
+            row.status = OutboxStatus.SENT
+            row.sent_at = utcnow()
+            row.claimed_until = None
+            report.sent += 1
+        else:
+            _record_failure(row, error, now, report)
+    db.session.commit()
+    if interrupted is not None:
+        raise interrupted
     return report
 
 
