@@ -66,7 +66,7 @@ def from_environment(instance_path: str) -> dict:
         # six hours), how long a claim lasts before a dead worker's rows are due again (plus
         # MAIL_TIMEOUT for each message of the batch), and how often an idle worker looks
         # for new rows.
-        "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 50),
+        "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 200),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_SECONDS": _env_int("MAIL_RETRY_SECONDS", 60),
         "MAIL_LEASE_SECONDS": _env_int("MAIL_LEASE_SECONDS", 300),

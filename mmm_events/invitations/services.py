@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import force_locale
+from markupsafe import escape
 from sqlalchemy import and_, case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -327,14 +328,100 @@ def _queue_invitations(
     )
 
 
+# Stand-ins for what differs between invitees: letters and digits only, which neither
+# escaping, nor URL building, nor whitespace folding changes.
+_STAND_INS = {
+    "name": "mmmStandInName7q",
+    "organisation": "mmmStandInOrganisation7q",
+    "email": "mmmStandInEmail7q@example.org",
+    "token": "mmmStandInToken7q",
+    "unsubscribe_token": "mmmStandInUnsubscribe7q",
+}
+# Values a stand-in may take the place of: one line, no placeholder braces, spaces single.
+_ORDINARY = re.compile(r"[^\x00-\x1f\x7f-\x9f{}\u2028\u2029]+\Z")
+
+
+def _ordinary(value: str) -> bool:
+    return (
+        bool(_ORDINARY.match(value))
+        and value == " ".join(value.split())
+        and "mmmStandIn" not in value
+    )
+
+
+class _Stencils:
+    """Invitations rendered once per kind of invitee, then filled in for each one.
+
+    A bulk send renders thousands of emails that differ only in the invitee's name,
+    organisation, address and tokens. The templates are rendered once per language, wording
+    and shape (with or without a name, an organisation) with stand-ins for those values;
+    each email is then the stencil with the invitee's values put in (escaped in the HTML).
+    The first invitee of each stencil is also rendered in full and compared: a template
+    that uses a value any other way (a filter, a condition on its content) shows a
+    difference, and that stencil is not used. Unusual values are always rendered in full.
+    """
+
+    def __init__(self) -> None:
+        self._stencils: dict[tuple, RenderedEmail | None] = {}
+
+    def render(self, event: Event, invitation: Invitation, **options: Any) -> RenderedEmail:
+        values = {
+            "name": invitation.name,
+            "organisation": invitation.organisation,
+            "email": invitation.email,
+            "token": invitation.token,
+            "unsubscribe_token": invitation.unsubscribe_token,
+        }
+        if not all(_ordinary(v) for v in values.values() if v):
+            return render_invitation(event, invitation, **options)
+        key = (
+            event.id,
+            invitation.language,
+            bool(invitation.name),
+            bool(invitation.organisation),
+            options["reminder"],
+            options["subject"],
+            options["message"],
+        )
+        if key not in self._stencils:
+            stand_in = Invitation(
+                event_id=event.id,
+                language=invitation.language,
+                **{
+                    field: _STAND_INS[field] if value else value
+                    for field, value in values.items()
+                },
+            )
+            stencil = render_invitation(event, stand_in, **options)
+            full = render_invitation(event, invitation, **options)
+            self._stencils[key] = stencil if _fill(stencil, values) == full else None
+            return full
+        stencil = self._stencils[key]
+        if stencil is None:
+            return render_invitation(event, invitation, **options)
+        return _fill(stencil, values)
+
+
+def _fill(stencil: RenderedEmail, values: dict[str, str]) -> RenderedEmail:
+    subject, text, html = stencil.subject, stencil.text, stencil.html
+    for field, value in values.items():
+        if value:
+            stand_in = _STAND_INS[field]
+            subject = subject.replace(stand_in, value)
+            text = text.replace(stand_in, value)
+            html = html.replace(stand_in, str(escape(value)))
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
 @renderer(INVITATION_RENDERER)
 def render_queued(
     rows: Sequence[OutboxMessage],
 ) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
     """The mail worker's side of ``_queue_invitations``: each row's personalised email.
 
-    Invitations and events are loaded once for the batch, and the calendar file and the
-    dates once per event and language.
+    Invitations and events are loaded once for the batch, the calendar file and the dates
+    once per event and language, and the email itself once per kind of invitee (see
+    ``_Stencils``).
     """
     invitations: dict[int, Invitation] = {}
     wanted = sorted({row.invitation_id for row in rows if row.invitation_id is not None})
@@ -348,6 +435,7 @@ def render_queued(
     events: dict[int, Event | None] = {}
     calendars: dict[int, dict[str, str]] = {}
     texts: dict[int, dict[str, EventText]] = {}
+    stencils = _Stencils()
     for row in rows:
         invitation = invitations.get(row.invitation_id) if row.invitation_id else None
         if invitation is None:
@@ -363,7 +451,7 @@ def render_queued(
             yield row, RenderError("the event of this invitation no longer exists")
             continue
         spec = row.render or {}
-        email = render_invitation(
+        email = stencils.render(
             event,
             invitation,
             reminder=bool(spec.get("reminder")),

@@ -13,7 +13,9 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import insert
 
 from ..extensions import db
@@ -48,6 +50,33 @@ class RenderedEmail:
     html: str
 
 
+def _translators(translations) -> dict[str, Any]:
+    """The templates' ``gettext``/``ngettext`` bound to one language's catalogue.
+
+    The same as Flask-Babel's (jinja's "newstyle" gettext), without looking the catalogue up
+    again for each of the few dozen strings of an email: a bulk send renders thousands.
+    """
+
+    @pass_context
+    def gettext(context, string, **variables):
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            # Our own catalogue's text, as jinja's gettext trusts it; ``%`` escapes the values.
+            text = Markup(text)  # noqa: S704
+        return text % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, number, **variables):
+        variables.setdefault("num", number)
+        text = translations.ungettext(singular, plural, number)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704
+        return text % variables
+
+    # ``_`` too: jinja's own ``_`` would look ``gettext`` up again on every call.
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
+
+
 def render_email(template: str, language: str, **context: Any) -> RenderedEmail:
     """Render ``templates/mail/<template>.txt`` and ``.html`` in ``language``.
 
@@ -57,6 +86,7 @@ def render_email(template: str, language: str, **context: Any) -> RenderedEmail:
     env = current_app.jinja_env
     with force_locale(language):
         current_app.update_template_context(context)
+        context.update(_translators(get_translations()))
         text_template = env.get_template(f"mail/{template}.txt")
         subject = "".join(text_template.blocks["subject"](text_template.new_context(context)))
         text = text_template.render(context)

@@ -12,6 +12,7 @@ import contextlib
 import queue
 import signal
 import smtplib
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from .outbox import RENDERERS, RenderError
 MAX_RETRY_DELAY = timedelta(hours=6)
 # Messages written ahead of the SMTP connection: enough to keep it busy, few in memory.
 QUEUE_DEPTH = 64
+# Seconds a thread may hold the GIL while another waits for it (see mail_worker_command).
+SWITCH_INTERVAL = 0.00005
 
 
 @dataclass
@@ -329,6 +332,9 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @with_appcontext
 def mail_worker_command(once: bool, batch: int | None) -> None:
     """Deliver queued emails from the outbox until stopped (SIGTERM or Ctrl-C)."""
+    # The SMTP thread waits for the server four times a message, then needs the GIL back
+    # from the rendering thread; Python's default 5 ms slice would make each wait that long.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if once:
         total = DeliveryReport()
         while True:
