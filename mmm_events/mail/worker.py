@@ -156,6 +156,8 @@ class _Smtp:
 
     def _run(self) -> None:
         host = self.connection.host
+        # The envelope sender is the same for nearly every row: parsed once each.
+        senders: dict[str, str] = {}
         while (item := self.queue.get()) is not None:
             row, data = item
             if self.broken is not None:
@@ -166,7 +168,10 @@ class _Smtp:
                 self.outcomes.append((row, None))
                 continue
             try:
-                host.sendmail(parseaddr(row.sender)[1], [row.recipient], data)
+                sender = senders.get(row.sender)
+                if sender is None:
+                    sender = senders[row.sender] = parseaddr(row.sender)[1]
+                host.sendmail(sender, [row.recipient], data)
             except smtplib.SMTPServerDisconnected as exc:
                 self.broken = exc
                 self.unsent.append(row)
