@@ -9,10 +9,9 @@ one UPDATE statement, which SQLite serialises; one worker is enough there.
 from __future__ import annotations
 
 import contextlib
-import queue
+import re
 import signal
 import smtplib
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,10 +32,7 @@ from .mime import MessageWriter
 from .outbox import RENDERERS, RenderError
 
 MAX_RETRY_DELAY = timedelta(hours=6)
-# Messages written ahead of the SMTP connection: enough to keep it busy, few in memory.
-QUEUE_DEPTH = 64
-# Seconds a thread may hold the GIL while another waits for it (see mail_worker_command).
-SWITCH_INTERVAL = 0.00005
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 @dataclass
@@ -103,12 +99,14 @@ class _TimedConnection(Connection):
         return host
 
 
+Outcome = tuple[OutboxMessage, BaseException | None]
+
+
 class _Mailbox:
     """Development delivery without a mail server: one .eml file per message."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.outcomes: list[tuple[OutboxMessage, BaseException | None]] = []
 
     def __enter__(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -117,86 +115,79 @@ class _Mailbox:
     def __exit__(self, *exc_info):
         return None
 
-    def submit(self, row: OutboxMessage, data: bytes) -> None:
+    def start(self, row: OutboxMessage, data: bytes) -> None:
         stamp = row.created_at.strftime("%Y%m%dT%H%M%S")
         (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(data)
-        self.outcomes.append((row, None))
 
-    def finish(self) -> tuple[list[tuple[OutboxMessage, BaseException | None]], None]:
-        return self.outcomes, None
+    def finish(self, row: OutboxMessage) -> None:
+        return None
 
 
 class _Smtp:
-    """One SMTP connection, fed by a thread of its own.
+    """One SMTP connection; each message in two halves, ``start`` and ``finish``.
 
-    The worker renders and writes the next messages while this thread waits for the server
-    to answer about the previous one (socket waits release the GIL): delivery then goes
-    nearly at the pace of the server alone. The thread touches only the connection; every
-    database change stays on the worker's thread.
+    ``start`` sends the envelope and the message; ``finish`` reads the server's verdict on
+    it. The worker renders and writes the next message in between, while the server is
+    still reading the previous one: delivery then goes nearly at the pace of the server
+    alone. The same exchange as smtplib's ``sendmail``, cut before its last reply.
     """
 
     def __enter__(self):
         state = current_app.extensions["mail"]
         self.connection = _TimedConnection(state).__enter__()
-        self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
-        self.outcomes: list[tuple[OutboxMessage, BaseException | None]] = []
-        self.unsent: list[OutboxMessage] = []
-        self.broken: OSError | None = None
-        self.thread = threading.Thread(target=self._run, name="smtp-sender", daemon=True)
-        self.thread.start()
+        # The envelope sender is the same for nearly every row: parsed once each.
+        self.senders: dict[str, str] = {}
         return self
 
     def __exit__(self, *exc_info):
-        if self.thread.is_alive():
-            self.queue.put(None)
-            self.thread.join()
         # The messages were accepted already; a failed QUIT changes nothing.
         with contextlib.suppress(smtplib.SMTPException, OSError):
             self.connection.__exit__(*exc_info)
 
-    def _run(self) -> None:
+    def _refused(self, host: smtplib.SMTP, code: int) -> None:
+        if code == 421:
+            host.close()
+        else:
+            with contextlib.suppress(smtplib.SMTPServerDisconnected):
+                host.rset()
+
+    def start(self, row: OutboxMessage, data: bytes) -> None:
         host = self.connection.host
-        # The envelope sender is the same for nearly every row: parsed once each.
-        senders: dict[str, str] = {}
-        while (item := self.queue.get()) is not None:
-            row, data = item
-            if self.broken is not None:
-                self.unsent.append(row)
-                continue
-            if host is None:
-                # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
-                self.outcomes.append((row, None))
-                continue
-            try:
-                sender = senders.get(row.sender)
-                if sender is None:
-                    sender = senders[row.sender] = parseaddr(row.sender)[1]
-                host.sendmail(sender, [row.recipient], data)
-            except smtplib.SMTPServerDisconnected as exc:
-                self.broken = exc
-                self.unsent.append(row)
-            except smtplib.SMTPException as exc:
-                # This message was refused (bad recipient, bad sender): the others may pass.
-                self.outcomes.append((row, exc))
-            except OSError as exc:
-                # The server went away: nothing more goes over this connection.
-                self.broken = exc
-                self.unsent.append(row)
-            else:
-                self.outcomes.append((row, None))
+        if host is None:
+            # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
+            return
+        sender = self.senders.get(row.sender)
+        if sender is None:
+            sender = self.senders[row.sender] = parseaddr(row.sender)[1]
+        host.ehlo_or_helo_if_needed()
+        options = [f"size={len(data)}"] if host.does_esmtp and host.has_extn("size") else []
+        code, response = host.mail(sender, options)
+        if code != 250:
+            self._refused(host, code)
+            raise smtplib.SMTPSenderRefused(code, response, sender)
+        code, response = host.rcpt(row.recipient)
+        if code not in (250, 251):
+            self._refused(host, code)
+            raise smtplib.SMTPRecipientsRefused({row.recipient: (code, response)})
+        host.putcmd("data")
+        code, response = host.getreply()
+        if code != 354:
+            self._refused(host, code)
+            raise smtplib.SMTPDataError(code, response)
+        # Lines starting with a dot get another (RFC 5321 4.5.2); then the final dot.
+        data = _LEADING_DOT.sub(b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        host.send(data + b".\r\n")
 
-    def submit(self, row: OutboxMessage, data: bytes) -> None:
-        self.queue.put((row, data))
-
-    def finish(self) -> tuple[list[tuple[OutboxMessage, BaseException | None]], OSError | None]:
-        """Wait for the messages submitted; what became of each, and the connection's end.
-
-        When the connection broke, the rows it did not send are returned as failed with
-        that error: they wait for a retry.
-        """
-        self.queue.put(None)
-        self.thread.join()
-        return self.outcomes + [(row, self.broken) for row in self.unsent], self.broken
+    def finish(self, row: OutboxMessage) -> None:
+        host = self.connection.host
+        if host is None:
+            return
+        code, response = host.getreply()
+        if code != 250:
+            self._refused(host, code)
+            raise smtplib.SMTPDataError(code, response)
 
 
 def _transport():
@@ -254,11 +245,22 @@ def _render_group(rows: list[OutboxMessage]) -> Iterator[tuple[OutboxMessage, Re
             yield from render(group)
 
 
+def _finish(transport, row: OutboxMessage) -> Outcome:
+    """The server's verdict on the message in flight; a broken connection propagates."""
+    try:
+        transport.finish(row)
+    except smtplib.SMTPServerDisconnected:
+        raise
+    except smtplib.SMTPException as exc:
+        return row, exc
+    return row, None
+
+
 def deliver_due(limit: int | None = None, now: datetime | None = None) -> DeliveryReport:
     """Claim and send one batch of due messages; returns what happened.
 
     The rows the worker renders itself (bulk invitations) are rendered here, each while the
-    previous one is on its way to the server. What happened to the batch is committed once,
+    server reads the previous one. What happened to the batch is committed once,
     at its end: a commit per message cost more than sending it. So a worker that dies
     mid-batch (killed, power cut) has committed nothing for that batch: its rows become due
     again when the lease runs out, and the messages it had already handed to the server are
@@ -278,10 +280,11 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
         )
     )
     writer = MessageWriter()
-    outcomes: list[tuple[OutboxMessage, BaseException | None]] = []
+    outcomes: list[Outcome] = []
     interrupted: BaseException | None = None
     try:
         with _transport() as transport:
+            in_flight: OutboxMessage | None = None
             try:
                 for row, error in _rendered(rows):
                     if error is not None:
@@ -294,15 +297,29 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
                         # A header the standard library refuses: this message only.
                         outcomes.append((row, exc))
                         continue
-                    transport.submit(row, data)
+                    if in_flight is not None:
+                        outcomes.append(_finish(transport, in_flight))
+                    in_flight = None
+                    try:
+                        transport.start(row, data)
+                    except smtplib.SMTPServerDisconnected:
+                        raise
+                    except smtplib.SMTPException as exc:
+                        # This message was refused (bad recipient, bad sender): the others
+                        # may pass.
+                        outcomes.append((row, exc))
+                    else:
+                        in_flight = row
+            except OSError:
+                raise
             except Exception as exc:  # noqa: BLE001 - re-raised once the sent are recorded
                 # Rendering broke (a bug, the database): what went out is still recorded.
                 interrupted = exc
-            delivered, _ = transport.finish()
-            outcomes.extend(delivered)
+            if in_flight is not None:
+                outcomes.append(_finish(transport, in_flight))
     except OSError as exc:
-        # The server is down (smtplib's errors are OSErrors too): every message not yet
-        # recorded waits for a retry.
+        # The server is down or went away (smtplib's errors are OSErrors too): every
+        # message not yet accepted waits for a retry.
         recorded = {row.id for row, _ in outcomes}
         outcomes.extend(
             (row, exc)
@@ -337,9 +354,6 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @with_appcontext
 def mail_worker_command(once: bool, batch: int | None) -> None:
     """Deliver queued emails from the outbox until stopped (SIGTERM or Ctrl-C)."""
-    # The SMTP thread waits for the server four times a message, then needs the GIL back
-    # from the rendering thread; Python's default 5 ms slice would make each wait that long.
-    sys.setswitchinterval(SWITCH_INTERVAL)
     if once:
         total = DeliveryReport()
         while True:
