@@ -3,7 +3,8 @@
 Any number of workers may run against PostgreSQL: rows are claimed with ``FOR UPDATE SKIP
 LOCKED``, so two workers never take the same row. A claim is a lease (``claimed_until``): if a
 worker dies holding rows, they become due again when the lease runs out. On SQLite the claim is
-one UPDATE statement, which SQLite serialises; one worker is enough there.
+one UPDATE statement, which SQLite serialises; one worker is enough there. What became of a
+batch is committed once, at its end (see ``deliver_due`` for what a crash then means).
 """
 
 from __future__ import annotations
