@@ -61,12 +61,12 @@ def from_environment(instance_path: str) -> dict:
         ),
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
         "MAILBOX_DIR": os.environ.get("MAILBOX_DIR") or str(Path(instance_path) / "mailbox"),
-        # The mail worker: rows claimed per batch (one SMTP connection each), attempts before
-        # a row is marked failed, the first retry delay (doubled after each failure, at most
-        # six hours), how long a claim lasts before a dead worker's rows are due again (plus
-        # MAIL_TIMEOUT for each message of the batch), and how often an idle worker looks
-        # for new rows.
-        "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 50),
+        # The mail worker: rows claimed per batch (one SMTP connection and one commit each),
+        # attempts before a row is marked failed, the first retry delay (doubled after each
+        # failure, at most six hours), how long a claim lasts before a dead worker's rows are
+        # due again (plus MAIL_TIMEOUT for each message of the batch), and how often an idle
+        # worker looks for new rows.
+        "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 200),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_SECONDS": _env_int("MAIL_RETRY_SECONDS", 60),
         "MAIL_LEASE_SECONDS": _env_int("MAIL_LEASE_SECONDS", 300),

@@ -7,18 +7,28 @@ email it causes (an outbox row) are saved together or not at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
 from flask_babel import force_locale
+from markupsafe import escape
 from sqlalchemy import and_, case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..mail import Attachment, RenderedEmail, enqueue, render_email
+from ..mail import (
+    Attachment,
+    Pending,
+    RenderedEmail,
+    RenderError,
+    enqueue,
+    queue_for_rendering,
+    render_email,
+    renderer,
+)
 from ..models import (
     Event,
     Invitation,
@@ -42,6 +52,7 @@ from .importing import (
 INVITATION_KIND = "invitation"
 REMINDER_KIND = "invitation_reminder"
 TEST_KIND = "invitation_test"
+INVITATION_RENDERER = "invitation"
 # Ids per IN (...) list: well under every engine's limit on bound parameters.
 CHUNK = 900
 PLACEHOLDERS = ("name", "organisation", "event", "dates", "city")
@@ -296,23 +307,165 @@ def render_invitation(
     )
 
 
-def _enqueue_invitation(
-    event: Event,
-    invitation: Invitation,
-    calendar: Attachment,
-    texts: dict[str, EventText],
-    *,
-    reminder: bool,
-) -> OutboxMessage:
-    return enqueue(
-        recipient=invitation.email,
-        email=render_invitation(event, invitation, reminder=reminder, texts=texts),
+def _queue_invitations(
+    event: Event, recipients: Sequence[tuple[int, str]], *, reminder: bool
+) -> int:
+    """Queue one email per (invitation id, address), for the mail worker to render.
+
+    The wording is the event's as it is now: editing it afterwards changes nothing for the
+    emails already queued.
+    """
+    return queue_for_rendering(
+        (Pending(recipient=email, invitation_id=id_) for id_, email in recipients),
+        renderer=INVITATION_RENDERER,
         kind=REMINDER_KIND if reminder else INVITATION_KIND,
-        attachments=[calendar],
-        headers=unsubscribe_headers(invitation),
+        arguments={
+            "reminder": reminder,
+            "subject": event.invitation_subject,
+            "message": event.invitation_message,
+        },
         event_id=event.id,
-        invitation_id=invitation.id,
     )
+
+
+# Stand-ins for what differs between invitees: letters and digits only, which neither
+# escaping, nor URL building, nor whitespace folding changes.
+_STAND_INS = {
+    "name": "mmmStandInName7q",
+    "organisation": "mmmStandInOrganisation7q",
+    "email": "mmmStandInEmail7q@example.org",
+    "token": "mmmStandInToken7q",
+    "unsubscribe_token": "mmmStandInUnsubscribe7q",
+}
+# Values a stand-in may take the place of: one line, no placeholder braces, spaces single.
+_ORDINARY = re.compile(r"[^\x00-\x1f\x7f-\x9f{}\u2028\u2029]+\Z")
+
+
+def _ordinary(value: str) -> bool:
+    return (
+        bool(_ORDINARY.match(value))
+        and value == " ".join(value.split())
+        and "mmmStandIn" not in value
+    )
+
+
+class _Stencils:
+    """Invitations rendered once per kind of invitee, then filled in for each one.
+
+    A bulk send renders thousands of emails that differ only in the invitee's name,
+    organisation, address and tokens. The templates are rendered once per language, wording
+    and shape (with or without a name, an organisation) with stand-ins for those values;
+    each email is then the stencil with the invitee's values put in (escaped in the HTML).
+    The first invitee of each stencil is also rendered in full and compared: a template
+    that uses a value any other way (a filter, a condition on its content) shows a
+    difference, and that stencil is not used. Unusual values are always rendered in full.
+    """
+
+    def __init__(self) -> None:
+        self._stencils: dict[tuple, RenderedEmail | None] = {}
+
+    def render(self, event: Event, invitation: Invitation, **options: Any) -> RenderedEmail:
+        values = {
+            "name": invitation.name,
+            "organisation": invitation.organisation,
+            "email": invitation.email,
+            "token": invitation.token,
+            "unsubscribe_token": invitation.unsubscribe_token,
+        }
+        if not all(_ordinary(v) for v in values.values() if v):
+            return render_invitation(event, invitation, **options)
+        key = (
+            event.id,
+            invitation.language,
+            bool(invitation.name),
+            bool(invitation.organisation),
+            options["reminder"],
+            options["subject"],
+            options["message"],
+        )
+        if key not in self._stencils:
+            stand_in = Invitation(
+                event_id=event.id,
+                language=invitation.language,
+                **{
+                    field: _STAND_INS[field] if value else value
+                    for field, value in values.items()
+                },
+            )
+            stencil = render_invitation(event, stand_in, **options)
+            full = render_invitation(event, invitation, **options)
+            self._stencils[key] = stencil if _fill(stencil, values) == full else None
+            return full
+        stencil = self._stencils[key]
+        if stencil is None:
+            return render_invitation(event, invitation, **options)
+        return _fill(stencil, values)
+
+
+def _fill(stencil: RenderedEmail, values: dict[str, str]) -> RenderedEmail:
+    subject, text, html = stencil.subject, stencil.text, stencil.html
+    for field, value in values.items():
+        if value:
+            stand_in = _STAND_INS[field]
+            subject = subject.replace(stand_in, value)
+            text = text.replace(stand_in, value)
+            html = html.replace(stand_in, str(escape(value)))
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
+@renderer(INVITATION_RENDERER)
+def render_queued(
+    rows: Sequence[OutboxMessage],
+) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
+    """The mail worker's side of ``_queue_invitations``: each row's personalised email.
+
+    Invitations and events are loaded once for the batch, the calendar file and the dates
+    once per event and language, and the email itself once per kind of invitee (see
+    ``_Stencils``).
+    """
+    invitations: dict[int, Invitation] = {}
+    wanted = sorted({row.invitation_id for row in rows if row.invitation_id is not None})
+    for chunk in _chunks(wanted):
+        invitations.update(
+            (invitation.id, invitation)
+            for invitation in db.session.scalars(
+                select(Invitation).where(Invitation.id.in_(chunk))
+            )
+        )
+    events: dict[int, Event | None] = {}
+    calendars: dict[int, dict[str, str]] = {}
+    texts: dict[int, dict[str, EventText]] = {}
+    stencils = _Stencils()
+    for row in rows:
+        invitation = invitations.get(row.invitation_id) if row.invitation_id else None
+        if invitation is None:
+            yield row, RenderError("the invitation of this email no longer exists")
+            continue
+        if invitation.event_id not in events:
+            event = events[invitation.event_id] = db.session.get(Event, invitation.event_id)
+            if event is not None:
+                calendars[event.id] = calendar_attachment(event).to_json()
+                texts[event.id] = {}
+        event = events[invitation.event_id]
+        if event is None:
+            yield row, RenderError("the event of this invitation no longer exists")
+            continue
+        spec = row.render or {}
+        email = stencils.render(
+            event,
+            invitation,
+            reminder=bool(spec.get("reminder")),
+            subject=spec.get("subject"),
+            message=spec.get("message"),
+            texts=texts[event.id],
+        )
+        row.subject = email.subject
+        row.text_body = email.text
+        row.html_body = email.html
+        row.attachments = [calendars[event.id]]
+        row.headers = unsubscribe_headers(invitation)
+        row.render = None
+        yield row, None
 
 
 def sample_invitation(
@@ -376,6 +529,18 @@ def count_sendable(event: Event) -> int:
     )
 
 
+def _recipients(query, chosen: Sequence[int] | None) -> list[tuple[int, str]]:
+    """(id, address) of the invitations ``query`` finds, among ``chosen`` if given."""
+    if chosen is None:
+        return [(id_, email) for id_, email in db.session.execute(query)]
+    found: list[tuple[int, str]] = []
+    for chunk in _chunks(chosen):
+        found.extend(
+            (id_, email) for id_, email in db.session.execute(query.where(Invitation.id.in_(chunk)))
+        )
+    return found
+
+
 def send_invitations(
     event: Event, *, now: datetime, ids: Sequence[int] | None = None
 ) -> SendResult:
@@ -392,22 +557,13 @@ def send_invitations(
         Invitation.status.in_(statuses),
         _not_suppressed(),
     )
-    query = select(Invitation).where(sendable).order_by(Invitation.id)
-    chosen = None
-    if ids is not None:
-        chosen = sorted(set(ids))
-        invitations = []
-        for chunk in _chunks(chosen):
-            invitations.extend(db.session.scalars(query.where(Invitation.id.in_(chunk))))
-    else:
-        invitations = list(db.session.scalars(query))
-    if not invitations:
+    query = select(Invitation.id, Invitation.email).where(sendable).order_by(Invitation.id)
+    chosen = sorted(set(ids)) if ids is not None else None
+    recipients = _recipients(query, chosen)
+    if not recipients:
         return SendResult(0, len(chosen or []))
-    calendar = calendar_attachment(event)
-    texts: dict[str, EventText] = {}
-    for invitation in invitations:
-        _enqueue_invitation(event, invitation, calendar, texts, reminder=False)
-    sent_ids = [i.id for i in invitations]
+    _queue_invitations(event, recipients, reminder=False)
+    sent_ids = [id_ for id_, _ in recipients]
     for chunk in _chunks(sent_ids):
         db.session.execute(
             update(Invitation)
@@ -429,7 +585,7 @@ def send_reminders(
     """
     last_contact = func.coalesce(Invitation.last_reminded_at, Invitation.invited_at)
     query = (
-        select(Invitation)
+        select(Invitation.id, Invitation.email)
         .where(
             Invitation.event_id == event.id,
             Invitation.status == InvitationStatus.INVITED,
@@ -440,20 +596,19 @@ def send_reminders(
         .order_by(Invitation.id)
     )
     chosen = sorted(set(ids)) if ids is not None else None
-    if chosen is not None:
-        invitations = []
-        for chunk in _chunks(chosen):
-            invitations.extend(db.session.scalars(query.where(Invitation.id.in_(chunk))))
-    else:
-        invitations = list(db.session.scalars(query))
-    if invitations:
-        calendar = calendar_attachment(event)
-        texts: dict[str, EventText] = {}
-        for invitation in invitations:
-            _enqueue_invitation(event, invitation, calendar, texts, reminder=True)
-            invitation.last_reminded_at = now
-    skipped = len(chosen) - len(invitations) if chosen is not None else 0
-    return SendResult(len(invitations), skipped)
+    recipients = _recipients(query, chosen)
+    if recipients:
+        _queue_invitations(event, recipients, reminder=True)
+        for chunk in _chunks([id_ for id_, _ in recipients]):
+            db.session.execute(
+                update(Invitation)
+                .where(Invitation.id.in_(chunk))
+                .values(last_reminded_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.expire_all()
+    skipped = len(chosen) - len(recipients) if chosen is not None else 0
+    return SendResult(len(recipients), skipped)
 
 
 def record_failures(event: Event) -> None:

@@ -3,20 +3,21 @@
 Any number of workers may run against PostgreSQL: rows are claimed with ``FOR UPDATE SKIP
 LOCKED``, so two workers never take the same row. A claim is a lease (``claimed_until``): if a
 worker dies holding rows, they become due again when the lease runs out. On SQLite the claim is
-one UPDATE statement, which SQLite serialises; one worker is enough there.
+one UPDATE statement, which SQLite serialises; one worker is enough there. What became of a
+batch is committed once, at its end (see ``deliver_due`` for what a crash then means).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import smtplib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 
 import click
@@ -28,12 +29,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
-from .outbox import Attachment
+from .mime import MessageWriter
+from .outbox import RENDERERS, RenderError
 
 MAX_RETRY_DELAY = timedelta(hours=6)
-# Lines up to RFC 5322's hard limit: with the usual 78, a long subject is folded before its
-# first word, and some mail readers then show it with a leading space.
-MAIL_POLICY = SMTP.clone(max_line_length=998)
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 @dataclass
@@ -85,33 +85,6 @@ def claim_due(limit: int, now: datetime) -> list[int]:
     return sorted(claimed)
 
 
-def build_message(row: OutboxMessage) -> EmailMessage:
-    """The MIME message of a row: text and HTML alternatives, then the attachments.
-
-    Built with the standard library's modern email API, which folds headers correctly and
-    refuses line breaks in header values.
-    """
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = row.subject
-    message["From"] = row.sender
-    message["To"] = row.recipient
-    message["Date"] = formatdate(localtime=False)
-    # The row's own Message-ID: a retry is recognisably the same message downstream.
-    message["Message-ID"] = row.message_id
-    for name, value in (row.headers or {}).items():
-        message[name] = value
-    message.set_content(row.text_body)
-    if row.html_body:
-        message.add_alternative(row.html_body, subtype="html")
-    for stored in row.attachments or []:
-        attachment = Attachment.from_json(stored)
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
-    return message
-
-
 class _TimedConnection(Connection):
     """Flask-Mail's connection with a socket timeout: a stalled server must not hang the
     worker forever."""
@@ -127,6 +100,9 @@ class _TimedConnection(Connection):
         return host
 
 
+Outcome = tuple[OutboxMessage, BaseException | None]
+
+
 class _Mailbox:
     """Development delivery without a mail server: one .eml file per message."""
 
@@ -140,15 +116,28 @@ class _Mailbox:
     def __exit__(self, *exc_info):
         return None
 
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+    def start(self, row: OutboxMessage, data: bytes) -> None:
         stamp = row.created_at.strftime("%Y%m%dT%H%M%S")
-        (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(message.as_bytes())
+        (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(data)
+
+    def finish(self, row: OutboxMessage) -> None:
+        return None
 
 
 class _Smtp:
+    """One SMTP connection; each message in two halves, ``start`` and ``finish``.
+
+    ``start`` sends the envelope and the message; ``finish`` reads the server's verdict on
+    it. The worker renders and writes the next message in between, while the server is
+    still reading the previous one: delivery then goes nearly at the pace of the server
+    alone. The same exchange as smtplib's ``sendmail``, cut before its last reply.
+    """
+
     def __enter__(self):
         state = current_app.extensions["mail"]
         self.connection = _TimedConnection(state).__enter__()
+        # The envelope sender is the same for nearly every row: parsed once each.
+        self.senders: dict[str, str] = {}
         return self
 
     def __exit__(self, *exc_info):
@@ -156,14 +145,50 @@ class _Smtp:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             self.connection.__exit__(*exc_info)
 
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+    def _refused(self, host: smtplib.SMTP, code: int) -> None:
+        if code == 421:
+            host.close()
+        else:
+            with contextlib.suppress(smtplib.SMTPServerDisconnected):
+                host.rset()
+
+    def start(self, row: OutboxMessage, data: bytes) -> None:
         host = self.connection.host
         if host is None:
             # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
             return
-        host.send_message(
-            message, from_addr=parseaddr(row.sender)[1], to_addrs=[row.recipient]
-        )
+        sender = self.senders.get(row.sender)
+        if sender is None:
+            sender = self.senders[row.sender] = parseaddr(row.sender)[1]
+        host.ehlo_or_helo_if_needed()
+        options = [f"size={len(data)}"] if host.does_esmtp and host.has_extn("size") else []
+        code, response = host.mail(sender, options)
+        if code != 250:
+            self._refused(host, code)
+            raise smtplib.SMTPSenderRefused(code, response, sender)
+        code, response = host.rcpt(row.recipient)
+        if code not in (250, 251):
+            self._refused(host, code)
+            raise smtplib.SMTPRecipientsRefused({row.recipient: (code, response)})
+        host.putcmd("data")
+        code, response = host.getreply()
+        if code != 354:
+            self._refused(host, code)
+            raise smtplib.SMTPDataError(code, response)
+        # Lines starting with a dot get another (RFC 5321 4.5.2); then the final dot.
+        data = _LEADING_DOT.sub(b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        host.send(data + b".\r\n")
+
+    def finish(self, row: OutboxMessage) -> None:
+        host = self.connection.host
+        if host is None:
+            return
+        code, response = host.getreply()
+        if code != 250:
+            self._refused(host, code)
+            raise smtplib.SMTPDataError(code, response)
 
 
 def _transport():
@@ -177,11 +202,13 @@ def retry_delay(attempts: int) -> timedelta:
     return min(base * (2 ** (attempts - 1)), MAX_RETRY_DELAY)
 
 
-def _record_failure(row: OutboxMessage, error: BaseException, now: datetime, report) -> None:
+def _record_failure(
+    row: OutboxMessage, error: BaseException, now: datetime, report, *, final: bool = False
+) -> None:
     row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     row.claimed_until = None
-    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+    if final or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         row.status = OutboxStatus.FAILED
         report.failed += 1
     else:
@@ -191,11 +218,56 @@ def _record_failure(row: OutboxMessage, error: BaseException, now: datetime, rep
     report.errors.append(row.last_error)
 
 
+def _rendered(
+    rows: list[OutboxMessage],
+) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
+    """The rows in order, each rendered first if the worker is to render it."""
+    waiting: list[OutboxMessage] = []
+    for row in rows:
+        if row.render is None:
+            yield from _render_group(waiting)
+            waiting = []
+            yield row, None
+        else:
+            waiting.append(row)
+    yield from _render_group(waiting)
+
+
+def _render_group(rows: list[OutboxMessage]) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
+    by_renderer: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        by_renderer.setdefault(str(row.render.get("renderer")), []).append(row)
+    for name, group in by_renderer.items():
+        render = RENDERERS.get(name)
+        if render is None:
+            for row in group:
+                yield row, RenderError(f"no renderer registered as {name!r}")
+        else:
+            yield from render(group)
+
+
+def _finish(transport, row: OutboxMessage) -> Outcome:
+    """The server's verdict on the message in flight; a broken connection propagates."""
+    try:
+        transport.finish(row)
+    except smtplib.SMTPServerDisconnected:
+        raise
+    except smtplib.SMTPException as exc:
+        return row, exc
+    return row, None
+
+
 def deliver_due(limit: int | None = None, now: datetime | None = None) -> DeliveryReport:
     """Claim and send one batch of due messages; returns what happened.
 
-    Each row is marked sent (and committed) as soon as the server accepts it, so a crash
-    repeats at most the message in flight, never the batch.
+    The rows the worker renders itself (bulk invitations) are rendered here, each while the
+    server reads the previous one. What happened to the batch is committed once,
+    at its end: a commit per message cost more than sending it. So a worker that dies
+    mid-batch (killed, power cut) has committed nothing for that batch: its rows become due
+    again when the lease runs out, and the messages it had already handed to the server are
+    sent a second time (at most one batch, MAIL_BATCH_SIZE messages, with the same
+    Message-ID). A server refusing, a server going away or a database error are no crash:
+    in normal operation every email is sent once.
     """
     now = now or utcnow()
     report = DeliveryReport()
@@ -208,31 +280,64 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
             select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         )
     )
-    pending = list(rows)
+    writer = MessageWriter()
+    outcomes: list[Outcome] = []
+    interrupted: BaseException | None = None
     try:
         with _transport() as transport:
-            while pending:
-                row = pending[0]
-                try:
-                    transport.send(build_message(row), row)
-                except smtplib.SMTPServerDisconnected:
-                    raise
-                except (smtplib.SMTPException, ValueError) as exc:
-                    # This message was refused (bad recipient, bad header): the others may pass.
-                    _record_failure(row, exc, now, report)
-                else:
-                    row.status = OutboxStatus.SENT
-                    row.sent_at = utcnow()
-                    row.claimed_until = None
-                    report.sent += 1
-                pending.pop(0)
-                db.session.commit()
+            in_flight: OutboxMessage | None = None
+            try:
+                for row, error in _rendered(rows):
+                    if error is not None:
+                        # Nothing to send, now or later: failed at once, with the reason.
+                        _record_failure(row, error, now, report, final=True)
+                        continue
+                    try:
+                        data = writer.message_bytes(row)
+                    except ValueError as exc:
+                        # A header the standard library refuses: this message only.
+                        outcomes.append((row, exc))
+                        continue
+                    if in_flight is not None:
+                        outcomes.append(_finish(transport, in_flight))
+                    in_flight = None
+                    try:
+                        transport.start(row, data)
+                    except smtplib.SMTPServerDisconnected:
+                        raise
+                    except smtplib.SMTPException as exc:
+                        # This message was refused (bad recipient, bad sender): the others
+                        # may pass.
+                        outcomes.append((row, exc))
+                    else:
+                        in_flight = row
+            except OSError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - re-raised once the sent are recorded
+                # Rendering broke (a bug, the database): what went out is still recorded.
+                interrupted = exc
+            if in_flight is not None:
+                outcomes.append(_finish(transport, in_flight))
     except OSError as exc:
-        # The server is down or went away (smtplib's errors are OSErrors too): every message
-        # not yet sent waits for a retry.
-        for row in pending:
-            _record_failure(row, exc, now, report)
-        db.session.commit()
+        # The server is down or went away (smtplib's errors are OSErrors too): every
+        # message not yet accepted waits for a retry.
+        recorded = {row.id for row, _ in outcomes}
+        outcomes.extend(
+            (row, exc)
+            for row in rows
+            if row.id not in recorded and row.status is OutboxStatus.SENDING
+        )
+    for row, error in outcomes:
+        if error is None:
+            row.status = OutboxStatus.SENT
+            row.sent_at = utcnow()
+            row.claimed_until = None
+            report.sent += 1
+        else:
+            _record_failure(row, error, now, report)
+    db.session.commit()
+    if interrupted is not None:
+        raise interrupted
     return report
 
 

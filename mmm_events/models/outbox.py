@@ -40,6 +40,10 @@ class OutboxMessage(db.Model):
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     # Extra headers, e.g. List-Unsubscribe.
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Set for an email the worker renders itself (a bulk send queues thousands of rows without
+    # rendering them in the request): {"renderer": name, ...its arguments}. Null once rendered,
+    # when subject, bodies, attachments and headers hold the email.
+    render: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus), default=OutboxStatus.QUEUED
     )
