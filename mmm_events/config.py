@@ -115,6 +115,16 @@ def finish(app: Flask) -> None:
                 "print(secrets.token_urlsafe(48))'), or set MMM_ENV=development."
             )
         config["SECRET_KEY"] = secret_key_for(app)
+    if not config.get("SERVER_NAME"):
+        # The mail worker writes links into emails outside any request: it needs the address
+        # people use to reach the site.
+        if config["MMM_ENV"] == "development":
+            config["SERVER_NAME"] = f"127.0.0.1:{os.environ.get('PORT') or 5000}"
+        elif config["MMM_ENV"] == "production" and not config.get("TESTING"):
+            raise ConfigurationError(
+                "SERVER_NAME is not set. In production, set it to the public host name of the "
+                "site (for example events.makemothersmatter.org): links in emails use it."
+            )
     uri = config["SQLALCHEMY_DATABASE_URI"]
     # Heroku-style URLs name no driver; we ship psycopg 3.
     if uri.startswith("postgres://"):

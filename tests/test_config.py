@@ -10,7 +10,10 @@ from mmm_events.config import ConfigurationError
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in ("SECRET_KEY", "DATABASE_URL", "MMM_ENV", "PREFERRED_URL_SCHEME", "MAIL_PORT"):
+    for name in (
+        "SECRET_KEY", "DATABASE_URL", "MMM_ENV", "PREFERRED_URL_SCHEME", "MAIL_PORT",
+        "SERVER_NAME", "PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     return monkeypatch
@@ -19,6 +22,18 @@ def clean_env(monkeypatch, tmp_path):
 def test_production_refuses_to_start_without_a_secret_key(clean_env):
     with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
         create_app()
+
+
+def test_production_refuses_to_start_without_its_public_address(clean_env):
+    clean_env.setenv("SECRET_KEY", "x" * 40)
+    with pytest.raises(ConfigurationError, match="SERVER_NAME is not set"):
+        create_app()
+
+
+def test_development_links_point_at_the_local_server(clean_env):
+    clean_env.setenv("MMM_ENV", "development")
+    clean_env.setenv("PORT", "8000")
+    assert create_app().config["SERVER_NAME"] == "127.0.0.1:8000"
 
 
 def test_development_generates_a_secret_once_and_keeps_it(clean_env, tmp_path):
@@ -33,6 +48,7 @@ def test_development_generates_a_secret_once_and_keeps_it(clean_env, tmp_path):
 
 def test_defaults_use_sqlite_in_the_instance_folder(clean_env, tmp_path):
     clean_env.setenv("SECRET_KEY", "x" * 40)
+    clean_env.setenv("SERVER_NAME", "events.example.org")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/mmm_events.sqlite3"
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -42,6 +58,7 @@ def test_defaults_use_sqlite_in_the_instance_folder(clean_env, tmp_path):
 
 def test_environment_settings_are_applied(clean_env):
     clean_env.setenv("SECRET_KEY", "x" * 40)
+    clean_env.setenv("SERVER_NAME", "events.example.org")
     clean_env.setenv("DATABASE_URL", "postgres://mmm:pw@db.internal/mmm")
     clean_env.setenv("PREFERRED_URL_SCHEME", "https")
     clean_env.setenv("MAIL_PORT", "587")
@@ -53,6 +70,7 @@ def test_environment_settings_are_applied(clean_env):
 
 def test_a_malformed_number_is_a_clear_error(clean_env):
     clean_env.setenv("SECRET_KEY", "x" * 40)
+    clean_env.setenv("SERVER_NAME", "events.example.org")
     clean_env.setenv("MAIL_PORT", "twenty-five")
     with pytest.raises(ConfigurationError, match="MAIL_PORT must be a whole number"):
         create_app()
