@@ -104,7 +104,8 @@ def _penalty(modules: bytes, size: int, neighbours: int) -> int:
         [modules[i : i + size] for i in range(0, size * size, size)]
         + [modules[j::size] for j in range(size)]
     )
-    n1 = sum(len(run.group()) - 2 for run in _RUN_OF_FIVE.finditer(lines))
+    runs = _RUN_OF_FIVE.findall(lines)
+    n1 = sum(map(len, runs)) - 2 * len(runs)
     # N2, 2x2 blocks of one colour: a module equal to the one above it, its left neighbour
     # likewise, and equal to that neighbour.
     bits = int(modules.translate(_TO_BINARY_DIGITS), 2)
