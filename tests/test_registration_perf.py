@@ -5,9 +5,17 @@ from __future__ import annotations
 import io
 import secrets
 
+import pytest
 import segno
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
 
+from mmm_events.events import services
 from mmm_events.events.ticket import check_in_qr_png
+from mmm_events.extensions import db
+from mmm_events.models import Event, OutboxMessage, Registration
+
+from .conftest import REGISTRATION_SERVER_NAME
 
 
 def segno_png(url: str) -> bytes:
@@ -36,3 +44,92 @@ def test_check_in_code_for_a_version_seven_symbol_or_larger():
     url = "https://events.makemothersmatter.org/" + "a" * 150 + "/organiser/check-in/x"
     assert segno.make(url, error="m", micro=False).version >= 7
     assert check_in_qr_png(url) == segno_png(url)
+
+
+# The RSVP's statements --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(SERVER_NAME=REGISTRATION_SERVER_NAME)
+
+
+def rsvp_form(event: Event, email: str) -> dict:
+    return {
+        "full_name": "Amina Benali",
+        "email": email,
+        "organisation": "MMM Morocco",
+        "country": "Morocco",
+        "language": "en",
+        "consent": "y",
+        "days": [d.isoformat() for d in event.days],
+    }
+
+
+def test_rsvp_is_five_statements_and_the_seat_claim_is_the_last(app, client, create_event):
+    """Every statement is a round trip on PostgreSQL, and from the seat claim to the commit
+    the event's row is locked: look-up, three inserts, the claim, then the commit."""
+    event = create_event(capacity=10)
+    client.post(f"/events/{event.slug}", data=rsvp_form(event, "warm@example.org"))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()[:3]))
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(f"/events/{event.slug}", data=rsvp_form(event, "amina@example.org"))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    assert statements == [
+        "SELECT event.id, event.slug,",
+        "INSERT INTO registration",
+        "INSERT INTO registration_day",
+        "INSERT INTO outbox_message",
+        "UPDATE event SET",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seats_taken_now", "expected", "subject", "files"),
+    [
+        (1, "waiting", "You are on the waiting list: ", ["conference-1.ics"]),
+        (0, "confirmed", "You are registered: ", ["conference-1.ics", "check-in-code.png"]),
+    ],
+)
+def test_status_guessed_wrong_is_put_right_row_and_email(
+    app, create_event, now, seats_taken_now, expected, subject, files
+):
+    """The row and its email are written for the status the event showed when the request
+    began; when the seat claim decides otherwise, both are put right, and one email remains."""
+    event = create_event(capacity=1, slug="conference-1", seats_taken=1 - seats_taken_now)
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)
+        assert loaded.seats_left == seats_taken_now
+        # Another registration (or cancellation) commits behind this session's back.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(Event).where(Event.id == event.id).values(seats_taken=seats_taken_now)
+            )
+        details = services.RegistrationDetails(
+            full_name="Amina Benali", email="amina@example.org", organisation="", country="Morocco",
+            days=loaded.days, needs="", language="en",
+        )
+        outcome = services.register(loaded, details, now=now)
+        db.session.commit()
+        registration_id = outcome.registration.id
+    with app.app_context():
+        registration = db.session.get(Registration, registration_id)
+        assert registration.status.value == expected
+        assert registration.updated_at == now
+        assert registration.days == event.days
+        messages = db.session.scalars(select(OutboxMessage)).all()
+        assert [(m.kind, m.registration_id) for m in messages] == [
+            ("registration_confirmation", registration_id)
+        ]
+        assert messages[0].subject == subject + event.title
+        assert [a["filename"] for a in messages[0].attachments] == files
+        assert db.session.get(Event, event.id).seats_taken == 1

@@ -110,9 +110,11 @@ def detail(slug: str):
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
+    # Read before the commit expires them: afterwards each would cost a query.
+    registration_id, slug = outcome.registration.id, event.slug
     db.session.commit()
-    session["registration_id"] = outcome.registration.id
-    return redirect(url_for("events.registered", slug=event.slug), code=303)
+    session["registration_id"] = registration_id
+    return redirect(url_for("events.registered", slug=slug), code=303)
 
 
 @bp.get("/<slug>/registered")
