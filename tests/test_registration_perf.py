@@ -7,10 +7,12 @@ import secrets
 
 import pytest
 import segno
+from flask_wtf.i18n import translations as flask_wtf_translations
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
 from mmm_events.events import services
+from mmm_events.events.forms import RegistrationForm
 from mmm_events.events.ticket import check_in_qr_png
 from mmm_events.extensions import db
 from mmm_events.models import Event, OutboxMessage, Registration
@@ -133,3 +135,24 @@ def test_status_guessed_wrong_is_put_right_row_and_email(
         assert messages[0].subject == subject + event.title
         assert [a["filename"] for a in messages[0].attachments] == files
         assert db.session.get(Event, event.id).seats_taken == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", "Not a valid choice."), ("fr", "N'est pas un choix valide.")]
+)
+def test_wtforms_own_messages_are_in_the_page_language(app, language, expected):
+    """The catalogue is read once per process, and says what Flask-WTF's would."""
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        form = RegistrationForm(formdata=None)
+        messages = form.meta.get_translations(form)
+        assert messages.gettext("Not a valid choice.") == expected
+        assert flask_wtf_translations.gettext("Not a valid choice.") == expected
+        assert messages.ngettext(
+            "Field must be at least %(min)d character long.",
+            "Field must be at least %(min)d characters long.",
+            2,
+        ) == flask_wtf_translations.ngettext(
+            "Field must be at least %(min)d character long.",
+            "Field must be at least %(min)d characters long.",
+            2,
+        )
