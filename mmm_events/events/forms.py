@@ -78,6 +78,8 @@ _WTFORMS_MESSAGES = _WTFormsMessages()
 
 
 class Form(FlaskForm):
+    """FlaskForm, with WTForms' own messages from the per-process catalogues above."""
+
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):

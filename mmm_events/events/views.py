@@ -110,8 +110,7 @@ def detail(slug: str):
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
-    # Read before the commit expires them: afterwards each would cost a query.
-    registration_id, slug = outcome.registration.id, event.slug
+    registration_id = outcome.registration.id  # read before the commit expires it (a query)
     db.session.commit()
     session["registration_id"] = registration_id
     return redirect(url_for("events.registered", slug=slug), code=303)
