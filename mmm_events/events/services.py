@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
@@ -247,7 +248,8 @@ def register(
         created_at=now,
         updated_at=now,
         invitation_id=invitation.id if invitation is not None else None,
-        attendance=[RegistrationDay(day=day) for day in days],
+        checked_in_at=None,
+        cancelled_at=None,
     )
     attachments = registration_attachments(draft)
     message = _status_email(draft, "registration_confirmation")
@@ -255,18 +257,25 @@ def register(
     # The unique constraint on (event, address) decides in the INSERT itself whether this is
     # a second registration (a repeat, or a double click racing itself): no earlier look-up,
     # no SAVEPOINT, nothing to undo.
-    registration = _insert_registration(draft)
-    while registration is None:
+    registration_id = _insert_registration(draft)
+    while registration_id is None:
         existing = existing_registration(event, email_normalised)
         if existing is not None and existing.status is RegistrationStatus.CANCELLED:
             return _register_again(existing, details, days, now=now)
         if existing is not None:
             return RegistrationOutcome(existing, created=False)
         # The row it collided with was deleted meanwhile: the address is free again.
-        registration = _insert_registration(draft)
+        registration_id = _insert_registration(draft)
+    # The draft is that row now: into the session as it is, without reading it back. Its
+    # days, not loaded, are read on first use.
+    draft.id = registration_id
+    make_transient_to_detached(draft)
+    db.session.add(draft)
+    registration = draft
 
     db.session.execute(
-        insert(RegistrationDay), [{"registration_id": registration.id, "day": d} for d in days]
+        insert(RegistrationDay.__table__),
+        [{"registration_id": registration_id, "day": day} for day in days],
     )
     if invitation is not None:
         invitation.status = InvitationStatus.ACCEPTED
@@ -292,16 +301,18 @@ _REGISTRATION_COLUMNS = (
 )
 
 
-def _insert_registration(draft: Registration) -> Registration | None:
-    """INSERT ... ON CONFLICT (event, address) DO NOTHING RETURNING the row, as a persistent
-    object; None when that address is already registered for the event."""
+def _insert_registration(draft: Registration) -> int | None:
+    """INSERT ... ON CONFLICT (event, address) DO NOTHING RETURNING id: the new row's id, or
+    None when that address is already registered for the event. On the table, not through
+    the ORM, whose handling of the values costs more than the statement."""
+    table = Registration.__table__
     dialect = db.session.get_bind().dialect.name
     upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        upsert(Registration)
+        upsert(table)
         .values({column: getattr(draft, column) for column in _REGISTRATION_COLUMNS})
         .on_conflict_do_nothing(index_elements=["event_id", "email_normalised"])
-        .returning(Registration)
+        .returning(table.c.id)
     )
     return db.session.scalar(statement)
 
