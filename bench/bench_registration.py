@@ -109,7 +109,9 @@ def prepare_database(url: str, instance: Path) -> tuple[str, int, list[str]]:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "SERVER_NAME": "127.0.0.1"}
+    )
     with app.app_context():
         upgrade()
         starts = utcnow() + timedelta(days=60)
@@ -203,6 +205,7 @@ def run_engine(label: str, url: str) -> dict:
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET,
             "MMM_ENV": "production",
+            "SERVER_NAME": "127.0.0.1",
             "INSTANCE_PATH": str(instance),
             "BENCH_BARE_EVENT_ID": str(bare_event_id),
             "MAIL_SERVER": "127.0.0.1",

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +20,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -52,6 +57,36 @@ def email_address(form, field) -> None:
         ) from exc
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages in the page's language, as Flask-WTF gives them, but with each
+    language's catalogue read from disk once per process: Flask-WTF reads it again on every
+    request that builds a form."""
+
+    def gettext(self, string):
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+_WTFORMS_MESSAGES = _WTFormsMessages()
+
+
+class Form(FlaskForm):
+    """FlaskForm, with WTForms' own messages from the per-process catalogues above."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _WTFORMS_MESSAGES
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several choices as checkboxes (the form macro renders it as a fieldset)."""
 
@@ -59,7 +94,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     full_name = StringField(
         _l("Full name"),
         filters=[_strip],
@@ -137,9 +172,9 @@ class RegistrationForm(DetailsForm):
     invitation = HiddenField()
 
 
-class EmailLinkForm(FlaskForm):
+class EmailLinkForm(Form):
     email = StringField(_l("Email address"), filters=[_strip], validators=[DataRequired()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button and its CSRF token: for actions such as cancelling."""

@@ -7,8 +7,12 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
 from ..mail import Attachment, RenderedEmail, enqueue, render_email
@@ -17,6 +21,7 @@ from ..models import (
     Invitation,
     InvitationStatus,
     Language,
+    OutboxMessage,
     Registration,
     RegistrationDay,
     RegistrationStatus,
@@ -215,19 +220,21 @@ def register(
     email, email_normalised = normalise_email(details.email)
     days = _checked_days(event, details.days)
 
-    # A read outside the write transaction: the common repeat costs no lock.
-    existing = existing_registration(event, email_normalised)
-    if existing is not None and existing.status is RegistrationStatus.CANCELLED:
-        return _register_again(existing, details, days, now=now)
-    if existing is not None:
-        return RegistrationOutcome(existing, created=False)
+    if invitation is not None and db.session.scalar(
+        select(Registration.id).where(Registration.invitation_id == invitation.id)
+    ):
+        # Already answered by someone else (a forwarded link): it admits them, but the
+        # invitation stays linked to its first registration.
+        invitation = None
 
-    # Everything that takes CPU time comes before the seat claim: from the claim to the
-    # commit, other registrations for this event wait (SQLite's write lock, PostgreSQL's
-    # lock on the event row). So the email is written for the status the person will most
-    # likely get, and written again only if the claim says otherwise.
-    registration = Registration(
+    # Everything that takes CPU time comes before the writes, and the seat claim comes last:
+    # from the claim to the commit, other registrations for this event wait (PostgreSQL's
+    # lock on the event row; SQLite's write lock is taken by the first write). So the row
+    # and its email are written for the status the person will most likely get, and put
+    # right only if the claim says otherwise. This draft is never added to the session.
+    draft = Registration(
         event=event,
+        event_id=event.id,
         token=new_token(),
         full_name=details.full_name,
         email=email,
@@ -240,45 +247,74 @@ def register(
         consented_at=now,
         created_at=now,
         updated_at=now,
-        attendance=[RegistrationDay(day=day) for day in days],
+        invitation_id=invitation.id if invitation is not None else None,
+        checked_in_at=None,
+        cancelled_at=None,
     )
-    attachments = registration_attachments(registration)
-    expected = registration.status
-    message = _status_email(registration, "registration_confirmation")
+    attachments = registration_attachments(draft)
+    message = _status_email(draft, "registration_confirmation")
 
-    if invitation is not None and db.session.scalar(
-        select(Registration.id).where(Registration.invitation_id == invitation.id)
-    ):
-        # Already answered by someone else (a forwarded link): it admits them, but the
-        # invitation stays linked to its first registration.
-        invitation = None
-
-    confirmed = _claim_seat(event)
-    registration.status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITING
-    if invitation is not None:
-        registration.invitation_id = invitation.id
-    try:
-        with db.session.begin_nested():
-            db.session.add(registration)
-            db.session.flush()
-    except IntegrityError:
-        # Someone else (usually the same person, clicking twice) got there first.
-        if confirmed:
-            _release_seat(event)
+    # The unique constraint on (event, address) decides in the INSERT itself whether this is
+    # a second registration (a repeat, or a double click racing itself): no earlier look-up,
+    # no SAVEPOINT, nothing to undo.
+    registration_id = _insert_registration(draft)
+    while registration_id is None:
         existing = existing_registration(event, email_normalised)
-        if existing is None:
-            raise
-        return RegistrationOutcome(existing, created=False)
+        if existing is not None and existing.status is RegistrationStatus.CANCELLED:
+            return _register_again(existing, details, days, now=now)
+        if existing is not None:
+            return RegistrationOutcome(existing, created=False)
+        # The row it collided with was deleted meanwhile: the address is free again.
+        registration_id = _insert_registration(draft)
+    # The draft is that row now: into the session as it is, without reading it back. Its
+    # days, not loaded, are read on first use.
+    draft.id = registration_id
+    make_transient_to_detached(draft)
+    db.session.add(draft)
+    registration = draft
 
+    db.session.execute(
+        insert(RegistrationDay.__table__),
+        [{"registration_id": registration_id, "day": day} for day in days],
+    )
     if invitation is not None:
         invitation.status = InvitationStatus.ACCEPTED
         invitation.answered_at = now
-    if registration.status is not expected:
-        message = _status_email(registration, "registration_confirmation")
-        attachments = registration_attachments(registration)
-    _enqueue_status_email(registration, "registration_confirmation", attachments, message)
+    queued = _enqueue_status_email(registration, "registration_confirmation", attachments, message)
     db.session.flush()
+
+    status = RegistrationStatus.CONFIRMED if _claim_seat(event) else RegistrationStatus.WAITING
+    if status is not draft.status:
+        registration.status = status
+        # The same moment as at the insert, which the column's onupdate would replace.
+        registration.updated_at = now
+        flag_modified(registration, "updated_at")
+        db.session.delete(queued)
+        _enqueue_status_email(registration, "registration_confirmation")
+        db.session.flush()
     return RegistrationOutcome(registration, created=True)
+
+
+_REGISTRATION_COLUMNS = (
+    "event_id", "token", "full_name", "email", "email_normalised", "organisation", "country",
+    "needs", "language", "status", "consented_at", "created_at", "updated_at", "invitation_id",
+)
+
+
+def _insert_registration(draft: Registration) -> int | None:
+    """INSERT ... ON CONFLICT (event, address) DO NOTHING RETURNING id: the new row's id, or
+    None when that address is already registered for the event. On the table, not through
+    the ORM, whose handling of the values costs more than the statement."""
+    table = Registration.__table__
+    dialect = db.session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        upsert(table)
+        .values({column: getattr(draft, column) for column in _REGISTRATION_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["event_id", "email_normalised"])
+        .returning(table.c.id)
+    )
+    return db.session.scalar(statement)
 
 
 def _register_again(
@@ -460,11 +496,11 @@ def _enqueue_status_email(
     template: str,
     attachments: list[Attachment] | None = None,
     message: RenderedEmail | None = None,
-) -> None:
+) -> OutboxMessage:
     """One builder for every email about a registration."""
     if attachments is None:
         attachments = registration_attachments(registration)
-    enqueue(
+    return enqueue(
         recipient=registration.email,
         email=message or _status_email(registration, template),
         kind=template,

@@ -110,9 +110,10 @@ def detail(slug: str):
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
+    registration_id = outcome.registration.id  # read before the commit expires it (a query)
     db.session.commit()
-    session["registration_id"] = outcome.registration.id
-    return redirect(url_for("events.registered", slug=event.slug), code=303)
+    session["registration_id"] = registration_id
+    return redirect(url_for("events.registered", slug=slug), code=303)
 
 
 @bp.get("/<slug>/registered")

@@ -1,0 +1,158 @@
+"""The RSVP path's shortcuts give exactly what the plain way gives."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+import pytest
+import segno
+from flask_wtf.i18n import translations as flask_wtf_translations
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+
+from mmm_events.events import services
+from mmm_events.events.forms import RegistrationForm
+from mmm_events.events.ticket import check_in_qr_png
+from mmm_events.extensions import db
+from mmm_events.models import Event, OutboxMessage, Registration
+
+from .conftest import REGISTRATION_SERVER_NAME
+
+
+def segno_png(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
+
+
+def test_check_in_code_is_byte_for_byte_segnos():
+    masks = set()
+    for prefix in (
+        "http://127.0.0.1:5000/organiser/check-in/",
+        "https://events.makemothersmatter.org/organiser/check-in/",
+        # Long enough for a QR version with version information (7 and up).
+        "https://events.makemothersmatter.org/" + "a" * 150 + "/organiser/check-in/",
+    ):
+        for _ in range(100):
+            url = prefix + secrets.token_urlsafe(32)
+            assert check_in_qr_png(url) == segno_png(url)
+            masks.add(segno.make(url, error="m", micro=False).mask)
+    # Enough addresses that segno chose every mask, so each one's scoring is compared.
+    assert masks == set(range(8))
+
+
+def test_check_in_code_for_a_version_seven_symbol_or_larger():
+    url = "https://events.makemothersmatter.org/" + "a" * 150 + "/organiser/check-in/x"
+    assert segno.make(url, error="m", micro=False).version >= 7
+    assert check_in_qr_png(url) == segno_png(url)
+
+
+# The RSVP's statements --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(SERVER_NAME=REGISTRATION_SERVER_NAME)
+
+
+def rsvp_form(event: Event, email: str) -> dict:
+    return {
+        "full_name": "Amina Benali",
+        "email": email,
+        "organisation": "MMM Morocco",
+        "country": "Morocco",
+        "language": "en",
+        "consent": "y",
+        "days": [d.isoformat() for d in event.days],
+    }
+
+
+def test_rsvp_is_five_statements_and_the_seat_claim_is_the_last(app, client, create_event):
+    """Every statement is a round trip on PostgreSQL, and from the seat claim to the commit
+    the event's row is locked: look-up, three inserts, the claim, then the commit."""
+    event = create_event(capacity=10)
+    client.post(f"/events/{event.slug}", data=rsvp_form(event, "warm@example.org"))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()[:3]))
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(f"/events/{event.slug}", data=rsvp_form(event, "amina@example.org"))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    assert statements == [
+        "SELECT event.id, event.slug,",
+        "INSERT INTO registration",
+        "INSERT INTO registration_day",
+        "INSERT INTO outbox_message",
+        "UPDATE event SET",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seats_taken_now", "expected", "subject", "files"),
+    [
+        (1, "waiting", "You are on the waiting list: ", ["conference-1.ics"]),
+        (0, "confirmed", "You are registered: ", ["conference-1.ics", "check-in-code.png"]),
+    ],
+)
+def test_status_guessed_wrong_is_put_right_row_and_email(
+    app, create_event, now, seats_taken_now, expected, subject, files
+):
+    """The row and its email are written for the status the event showed when the request
+    began; when the seat claim decides otherwise, both are put right, and one email remains."""
+    event = create_event(capacity=1, slug="conference-1", seats_taken=1 - seats_taken_now)
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)
+        assert loaded.seats_left == seats_taken_now
+        # Another registration (or cancellation) commits behind this session's back.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(Event).where(Event.id == event.id).values(seats_taken=seats_taken_now)
+            )
+        details = services.RegistrationDetails(
+            full_name="Amina Benali", email="amina@example.org", organisation="", country="Morocco",
+            days=loaded.days, needs="", language="en",
+        )
+        outcome = services.register(loaded, details, now=now)
+        db.session.commit()
+        registration_id = outcome.registration.id
+    with app.app_context():
+        registration = db.session.get(Registration, registration_id)
+        assert registration.status.value == expected
+        assert registration.updated_at == now
+        assert registration.days == event.days
+        messages = db.session.scalars(select(OutboxMessage)).all()
+        assert [(m.kind, m.registration_id) for m in messages] == [
+            ("registration_confirmation", registration_id)
+        ]
+        assert messages[0].subject == subject + event.title
+        assert [a["filename"] for a in messages[0].attachments] == files
+        assert db.session.get(Event, event.id).seats_taken == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", "Not a valid choice."), ("fr", "N'est pas un choix valide.")]
+)
+def test_wtforms_own_messages_are_in_the_page_language(app, language, expected):
+    """The catalogue is read once per process, and says what Flask-WTF's would."""
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        form = RegistrationForm(formdata=None)
+        messages = form.meta.get_translations(form)
+        assert messages.gettext("Not a valid choice.") == expected
+        assert flask_wtf_translations.gettext("Not a valid choice.") == expected
+        assert messages.ngettext(
+            "Field must be at least %(min)d character long.",
+            "Field must be at least %(min)d characters long.",
+            2,
+        ) == flask_wtf_translations.ngettext(
+            "Field must be at least %(min)d character long.",
+            "Field must be at least %(min)d characters long.",
+            2,
+        )
