@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,7 +16,15 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
-from ..mail import Attachment, RenderedEmail, enqueue, render_email
+from ..mail import (
+    Attachment,
+    Pending,
+    RenderedEmail,
+    RenderError,
+    queue_for_rendering,
+    render_email,
+    renderer,
+)
 from ..models import (
     Event,
     Invitation,
@@ -29,6 +38,8 @@ from ..models import (
 from ..models._base import new_token
 from .calendar import event_ics
 from .ticket import check_in_qr_png, check_in_url
+
+REGISTRATION_RENDERER = "registration"
 
 
 def upcoming_events(now: datetime, limit: int | None = None) -> list[Event]:
@@ -251,8 +262,6 @@ def register(
         checked_in_at=None,
         cancelled_at=None,
     )
-    attachments = registration_attachments(draft)
-    message = _status_email(draft, "registration_confirmation")
 
     # The unique constraint on (event, address) decides in the INSERT itself whether this is
     # a second registration (a repeat, or a double click racing itself): no earlier look-up,
@@ -280,8 +289,6 @@ def register(
     if invitation is not None:
         invitation.status = InvitationStatus.ACCEPTED
         invitation.answered_at = now
-    queued = _enqueue_status_email(registration, "registration_confirmation", attachments, message)
-    db.session.flush()
 
     status = RegistrationStatus.CONFIRMED if _claim_seat(event) else RegistrationStatus.WAITING
     if status is not draft.status:
@@ -289,9 +296,8 @@ def register(
         # The same moment as at the insert, which the column's onupdate would replace.
         registration.updated_at = now
         flag_modified(registration, "updated_at")
-        db.session.delete(queued)
-        _enqueue_status_email(registration, "registration_confirmation")
-        db.session.flush()
+    _queue_status_email(registration, "registration_confirmation")
+    db.session.flush()
     return RegistrationOutcome(registration, created=True)
 
 
@@ -350,7 +356,7 @@ def _register_again(
     if current_days != days:
         kept = {a.day: a for a in registration.attendance}
         registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
-    _enqueue_status_email(registration, "registration_confirmation")
+    _queue_status_email(registration, "registration_confirmation")
     db.session.flush()
     return RegistrationOutcome(registration, created=True)
 
@@ -417,7 +423,7 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
         _release_seat(event)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
-    _enqueue_status_email(registration, "registration_cancelled")
+    _queue_status_email(registration, "registration_cancelled")
     db.session.flush()
     if not was_confirmed:
         return None
@@ -443,7 +449,7 @@ def promote_registration(registration: Registration, *, now: datetime) -> bool:
         return False
     registration.status = RegistrationStatus.CONFIRMED
     registration.updated_at = now
-    _enqueue_status_email(registration, "registration_promoted")
+    _queue_status_email(registration, "registration_promoted")
     db.session.flush()
     return True
 
@@ -456,10 +462,12 @@ def _manage_url(token: str) -> str:
     return url_for("events.manage", token=token, _external=True)
 
 
-def registration_attachments(registration: Registration) -> list[Attachment]:
-    """The files attached to the emails of a registration: the calendar file while it stands,
-    and the check-in code to show at the door once the place is confirmed."""
-    if registration.status is RegistrationStatus.CANCELLED:
+def registration_attachments(
+    registration: Registration, status: RegistrationStatus
+) -> list[Attachment]:
+    """The files attached to an email about a registration in ``status``: the calendar file
+    while it stands, and the check-in code to show at the door once the place is confirmed."""
+    if status is RegistrationStatus.CANCELLED:
         return []
     event = registration.event
     attachments = [
@@ -469,7 +477,7 @@ def registration_attachments(registration: Registration) -> list[Attachment]:
             data=event_ics(event, url=_manage_url(registration.token)),
         )
     ]
-    if registration.status is RegistrationStatus.CONFIRMED:
+    if status is RegistrationStatus.CONFIRMED:
         attachments.append(
             Attachment(
                 filename="check-in-code.png",
@@ -480,35 +488,61 @@ def registration_attachments(registration: Registration) -> list[Attachment]:
     return attachments
 
 
-def _status_email(registration: Registration, template: str) -> RenderedEmail:
+def _status_email(
+    registration: Registration, template: str, status: RegistrationStatus
+) -> RenderedEmail:
     return render_email(
         template,
         registration.language.value,
         registration=registration,
+        status=status.value,
         event=registration.event,
         manage_url=manage_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
     )
 
 
-def _enqueue_status_email(
-    registration: Registration,
-    template: str,
-    attachments: list[Attachment] | None = None,
-    message: RenderedEmail | None = None,
-) -> OutboxMessage:
-    """One builder for every email about a registration."""
-    if attachments is None:
-        attachments = registration_attachments(registration)
-    return enqueue(
-        recipient=registration.email,
-        email=message or _status_email(registration, template),
+def _queue_status_email(registration: Registration, template: str) -> None:
+    """Queue an email about a registration, for the mail worker to write and send.
+
+    Not written here: its text, calendar file and check-in code cost the request more than
+    the registration itself. It tells the status the registration has now, whenever it is
+    sent.
+    """
+    queue_for_rendering(
+        [Pending(registration.email, registration_id=registration.id)],
+        renderer=REGISTRATION_RENDERER,
         kind=template,
-        attachments=attachments,
+        arguments={"template": template, "status": registration.status.value},
         event_id=registration.event_id,
-        registration_id=registration.id,
-        invitation_id=registration.invitation_id,
     )
+
+
+@renderer(REGISTRATION_RENDERER)
+def render_queued(
+    rows: Sequence[OutboxMessage],
+) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
+    """The mail worker's side of ``_queue_status_email``."""
+    wanted = {row.registration_id for row in rows if row.registration_id is not None}
+    registrations = {
+        registration.id: registration
+        for registration in db.session.scalars(
+            select(Registration).where(Registration.id.in_(wanted))
+        )
+    }
+    for row in rows:
+        registration = registrations.get(row.registration_id)
+        if registration is None:
+            yield row, RenderError("the registration of this email no longer exists")
+            continue
+        status = RegistrationStatus(row.render["status"])
+        email = _status_email(registration, row.render["template"], status)
+        row.subject = email.subject
+        row.text_body = email.text
+        row.html_body = email.html
+        row.attachments = [a.to_json() for a in registration_attachments(registration, status)]
+        row.render = None
+        yield row, None
 
 
 def send_confirmation(registration: Registration) -> None:
@@ -521,7 +555,7 @@ def send_confirmation(registration: Registration) -> None:
         if registration.status is RegistrationStatus.CANCELLED
         else "registration_confirmation"
     )
-    _enqueue_status_email(registration, template)
+    _queue_status_email(registration, template)
 
 
 def send_manage_link(event: Event, email: str) -> bool:
@@ -537,6 +571,6 @@ def send_manage_link(event: Event, email: str) -> bool:
     registration = existing_registration(event, email_normalised)
     if registration is None:
         return False
-    _enqueue_status_email(registration, "registration_link")
+    _queue_status_email(registration, "registration_link")
     return True
 
