@@ -361,8 +361,11 @@ def _register_again(
     return RegistrationOutcome(registration, created=True)
 
 
-def waiting_position(registration: Registration) -> int:
-    """1 for the next person to get a seat. The queue is in order of registration time."""
+def waiting_position(registration: Registration) -> int | None:
+    """1 for the next person to get a seat; None for someone not waiting. The queue is in
+    order of registration time."""
+    if registration.status is not RegistrationStatus.WAITING:
+        return None
     return 1 + db.session.scalar(
         select(func.count(Registration.id)).where(
             Registration.event_id == registration.event_id,

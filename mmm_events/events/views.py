@@ -125,16 +125,11 @@ def registered(slug: str):
     )
     if registration is None or registration.event.slug != slug:
         return redirect(url_for("events.detail", slug=slug))
-    position = (
-        services.waiting_position(registration)
-        if registration.status is RegistrationStatus.WAITING
-        else None
-    )
     return render_template(
         "events/registered.html",
         event=registration.event,
         registration=registration,
-        position=position,
+        position=services.waiting_position(registration),
     )
 
 
@@ -178,16 +173,11 @@ def private_pages(response):
 @bp.get("/manage/<token>")
 def manage(token: str):
     registration = _registration_or_404(token)
-    position = (
-        services.waiting_position(registration)
-        if registration.status is RegistrationStatus.WAITING
-        else None
-    )
     return render_template(
         "events/manage.html",
         event=registration.event,
         registration=registration,
-        position=position,
+        position=services.waiting_position(registration),
     )
 
 

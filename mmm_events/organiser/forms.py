@@ -53,9 +53,9 @@ def _plausible_year(form, field) -> None:
         raise ValidationError(_l("Please give a date between the years 2000 and 2200."))
 
 
-class EventForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
-    slug = StringField(
+def _slug_field() -> StringField:
+    """The editable web address of an event or a post; empty means "from the title"."""
+    return StringField(
         _l("Web address"),
         validators=[
             Optional(),
@@ -63,6 +63,11 @@ class EventForm(FlaskForm):
             Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and dashes only.")),
         ],
     )
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    slug = _slug_field()
     hashtag = StringField(_l("Hashtag"), validators=[Optional(), Length(max=80)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)])
@@ -106,14 +111,7 @@ class EventForm(FlaskForm):
 
 class NewsForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
-    slug = StringField(
-        _l("Web address"),
-        validators=[
-            Optional(),
-            Length(max=120),
-            Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and dashes only.")),
-        ],
-    )
+    slug = _slug_field()
     published_on = DateField(
         _l("Publication date"), validators=[InputRequired(), _plausible_year]
     )
