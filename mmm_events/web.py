@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from .text import render_markdown
 
@@ -58,6 +59,30 @@ def _date_range(first: date, last: date, locale: str) -> str:
     return format_interval(first, last, "yMMMMd", locale=locale)
 
 
+STATUS_LABELS = {
+    # Registrations
+    "confirmed": _l("Confirmed"),
+    "waiting": _l("Waiting list"),
+    "cancelled": _l("Cancelled"),
+    # Invitations
+    "imported": _l("Imported"),
+    "invited": _l("Invited"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "revoked": _l("Revoked"),
+    # Emails in the outbox (and invitations whose email failed)
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+
+
+def status_label(status) -> str:
+    """What a registration, invitation or email status is called on the page."""
+    return str(STATUS_LABELS[str(status)])
+
+
 def local_path(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default``: an open redirect (after
     sign-in, after switching language) would lend our name to phishing."""
@@ -80,6 +105,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_global(event_dates)
     app.add_template_global(render_markdown)
+    app.add_template_global(status_label)
 
     @app.context_processor
     def inject_site():

@@ -108,11 +108,11 @@ def test_resend_and_see_the_delivery_status(mail_app, smtp_server, setup):
     )
     assert "The email is on its way again." in response.get_data(as_text=True)
     page = client.get(f"/organiser/registrations/{confirmed.id}").get_data(as_text=True)
-    assert 'class="badge badge-outbox-queued">queued<' in page
+    assert 'class="badge badge-outbox-queued">Queued<' in page
     drain_outbox(mail_app)
     assert [m["To"] for m in smtp_server.messages] == ["fatima@example.org"]
     page = client.get(f"/organiser/registrations/{confirmed.id}").get_data(as_text=True)
-    assert 'class="badge badge-outbox-sent">sent<' in page
+    assert 'class="badge badge-outbox-sent">Sent<' in page
     assert smtp_server.messages[0]["Subject"] in page
 
 

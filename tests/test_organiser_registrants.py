@@ -369,7 +369,7 @@ def test_detail_page_shows_the_person_and_their_emails(app, organiser_client, pe
     assert "Mothers of Casablanca" in page
     assert "You are registered" in page
     assert "550 mailbox unavailable" in page
-    assert 'class="badge badge-outbox-failed">failed<' in page
+    assert 'class="badge badge-outbox-failed">Failed<' in page
 
 
 def test_empty_list_and_no_match(organiser_client, event):

@@ -54,3 +54,20 @@ def test_every_french_entry_is_translated_with_the_same_placeholders():
             if sorted(PLACEHOLDER.findall(string)) != expected and len(strings) == 1:
                 problems.append(("placeholders differ", ids[0]))
     assert problems == []
+
+
+def test_every_status_has_a_label_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from mmm_events.models import InvitationStatus, OutboxStatus, RegistrationStatus
+    from mmm_events.web import status_label
+
+    statuses = [*RegistrationStatus, *InvitationStatus, *OutboxStatus]
+    with app.test_request_context():
+        english = [status_label(s) for s in statuses]
+        with force_locale("fr"):
+            french = [status_label(s) for s in statuses]
+    assert english[:3] == ["Confirmed", "Waiting list", "Cancelled"]
+    assert french[:3] == ["Confirmée", "Liste d'attente", "Annulée"]
+    assert english[-4:] == ["Queued", "Sending", "Sent", "Failed"]
+    assert [f for f, e in zip(french, english, strict=True) if f == e] == []
