@@ -35,7 +35,7 @@ from ..models import (
     RegistrationDay,
     RegistrationStatus,
 )
-from ..models._base import new_token
+from ..models._base import new_token, worth_looking_up
 from .calendar import event_ics
 from .ticket import check_in_qr_png, check_in_url
 
@@ -64,15 +64,9 @@ def past_events(now: datetime, limit: int = 20) -> list[Event]:
     return list(db.session.scalars(query))
 
 
-def _lookup_key(value: str | None, max_length: int) -> bool:
-    """Whether a slug or token from an address is worth a query. PostgreSQL refuses text
-    with NUL characters (an error, not "no row"), and nothing we issue is that long."""
-    return isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value
-
-
 def published_event(slug: str) -> Event | None:
     """The event the public may see under this slug; drafts do not exist for them."""
-    if not _lookup_key(slug, 120):
+    if not worth_looking_up(slug, 120):
         return None
     return db.session.scalar(
         select(Event).where(Event.slug == slug, Event.is_published.is_(True))
@@ -143,7 +137,7 @@ class RegistrationOutcome:
 
 def invitation_for(event: Event, token: str | None) -> Invitation | None:
     """The invitation of ``event`` carrying ``token``, unless it was revoked."""
-    if not _lookup_key(token, 64):
+    if not worth_looking_up(token):
         return None
     return db.session.scalar(
         select(Invitation).where(
@@ -155,7 +149,7 @@ def invitation_for(event: Event, token: str | None) -> Invitation | None:
 
 
 def registration_by_token(token: str) -> Registration | None:
-    if not _lookup_key(token, 64):
+    if not worth_looking_up(token):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
 

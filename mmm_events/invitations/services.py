@@ -39,7 +39,7 @@ from ..models import (
     Registration,
     Suppression,
 )
-from ..models._base import new_token
+from ..models._base import new_token, worth_looking_up
 from .importing import (
     ImportReport,
     InviteeRow,
@@ -661,15 +661,9 @@ def outbox_progress(event: Event) -> dict[str, int]:
 # Answering ---------------------------------------------------------------------------------
 
 
-def _plausible_token(token: str | None) -> bool:
-    # PostgreSQL refuses text with NUL characters (an error, not "no row"), and no token we
-    # issue is longer than 64 characters: neither is worth a query.
-    return isinstance(token, str) and 0 < len(token) <= 64 and "\x00" not in token
-
-
 def invitation_by_token(token: str) -> Invitation | None:
     """The invitation this answer token belongs to, unless it was revoked."""
-    if not _plausible_token(token):
+    if not worth_looking_up(token):
         return None
     return db.session.scalar(
         select(Invitation).where(
@@ -680,7 +674,7 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 def invitation_by_unsubscribe_token(token: str) -> Invitation | None:
     # Revoked invitations still let their address unsubscribe: that wish outlives them.
-    if not _plausible_token(token):
+    if not worth_looking_up(token):
         return None
     return db.session.scalar(select(Invitation).where(Invitation.unsubscribe_token == token))
 

@@ -17,6 +17,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def worth_looking_up(value: str | None, max_length: int = 64) -> bool:
+    """Whether a slug or token that came from outside is worth a query. PostgreSQL refuses
+    text with NUL characters (an error, not "no row"), and nothing we issue is that long."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every engine.
 
