@@ -62,29 +62,16 @@ def _wtforms_catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
-class _WTFormsMessages:
-    """WTForms' own messages in the page's language, as Flask-WTF gives them, but with each
-    language's catalogue read from disk once per process: Flask-WTF reads it again on every
-    request that builds a form."""
-
-    def gettext(self, string):
-        return _wtforms_catalogue(str(get_locale())).ugettext(string)
-
-    def ngettext(self, singular, plural, n):
-        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
-
-
-_WTFORMS_MESSAGES = _WTFormsMessages()
-
-
 class Form(FlaskForm):
-    """FlaskForm, with WTForms' own messages from the per-process catalogues above."""
+    """FlaskForm, with WTForms' own messages in the page's language from a catalogue read once
+    per process: Flask-WTF reads it from disk again on every request that builds a form."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
-            return _WTFORMS_MESSAGES
+            # A form lives within one request, so within one language.
+            return _wtforms_catalogue(str(get_locale()))
 
 
 class MultiCheckboxField(SelectMultipleField):

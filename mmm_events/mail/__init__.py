@@ -7,9 +7,11 @@ from .outbox import (
     RenderedEmail,
     RenderError,
     enqueue,
+    insert_rows,
     queue_for_rendering,
     render_email,
     renderer,
+    rows_for_rendering,
 )
 
 __all__ = [
@@ -18,7 +20,9 @@ __all__ = [
     "RenderError",
     "RenderedEmail",
     "enqueue",
+    "insert_rows",
     "queue_for_rendering",
     "render_email",
     "renderer",
+    "rows_for_rendering",
 ]

@@ -21,6 +21,8 @@ from sqlalchemy import insert
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)
+
 # Rows per INSERT of a bulk queue: well under every engine's limit on bound parameters.
 INSERT_CHUNK = 500
 
@@ -186,12 +188,29 @@ def queue_for_rendering(
     the rows, so the outbox pages show them from then on. ``arguments`` go to the renderer,
     e.g. the wording chosen when the organiser pressed "send". Returns how many were queued.
     """
+    rows = rows_for_rendering(
+        emails, renderer=renderer, kind=kind, arguments=arguments, event_id=event_id
+    )
+    insert_rows(rows)
+    return len(rows)
+
+
+def rows_for_rendering(
+    emails: Iterable[Pending],
+    *,
+    renderer: str,
+    kind: str,
+    arguments: dict[str, Any] | None = None,
+    event_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows ``queue_for_rendering`` adds, for a caller that writes them itself:
+    with ``insert_rows``, or within a statement of its own (an RSVP on PostgreSQL)."""
     if renderer not in RENDERERS:
         raise LookupError(f"no renderer registered as {renderer!r}")
     sender, domain = _sender_and_domain()
     now = utcnow()
     spec = {"renderer": renderer, **(arguments or {})}
-    rows = [
+    return [
         {
             "message_id": _message_id(domain),
             "kind": kind,
@@ -214,6 +233,10 @@ def queue_for_rendering(
         }
         for email in emails
     ]
+
+
+def insert_rows(rows: Sequence[dict[str, Any]]) -> None:
+    # On the table, not the mapped class: the ORM's bulk path costs a one-row queue (an RSVP)
+    # more than the statement itself.
     for start in range(0, len(rows), INSERT_CHUNK):
-        db.session.execute(insert(OutboxMessage), rows[start : start + INSERT_CHUNK])
-    return len(rows)
+        db.session.execute(_INSERT_OUTBOX, rows[start : start + INSERT_CHUNK])
