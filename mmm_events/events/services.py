@@ -37,7 +37,6 @@ from ..mail import (
     RenderedEmail,
     RenderError,
     insert_rows,
-    queue_for_rendering,
     render_email,
     renderer,
     rows_for_rendering,
@@ -285,13 +284,9 @@ def register(
     )
 
     # The email is written for that status too, in the same statement where the engine allows.
-    email_row = rows_for_rendering(
-        [Pending(email)],
-        renderer=REGISTRATION_RENDERER,
-        kind="registration_confirmation",
-        arguments={"template": "registration_confirmation", "status": draft.status.value},
-        event_id=event.id,
-    )[0]
+    email_row = _status_email_row(
+        Pending(email), "registration_confirmation", draft.status, event_id=event.id
+    )
 
     # The unique constraint on (event, address) decides in the INSERT itself whether this is
     # a second registration (a repeat, or a double click racing itself): no earlier look-up,
@@ -619,13 +614,28 @@ def _queue_status_email(registration: Registration, template: str) -> None:
     the registration itself. It tells the status the registration has now, whenever it is
     sent.
     """
-    queue_for_rendering(
-        [Pending(registration.email, registration_id=registration.id)],
+    insert_rows(
+        [
+            _status_email_row(
+                Pending(registration.email, registration_id=registration.id),
+                template,
+                registration.status,
+                event_id=registration.event_id,
+            )
+        ]
+    )
+
+
+def _status_email_row(
+    email: Pending, template: str, status: RegistrationStatus, *, event_id: int
+) -> dict[str, Any]:
+    return rows_for_rendering(
+        [email],
         renderer=REGISTRATION_RENDERER,
         kind=template,
-        arguments={"template": template, "status": registration.status.value},
-        event_id=registration.event_id,
-    )
+        arguments={"template": template, "status": status.value},
+        event_id=event_id,
+    )[0]
 
 
 @renderer(REGISTRATION_RENDERER)
