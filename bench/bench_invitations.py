@@ -4,8 +4,9 @@ against a bare smtplib loop, in the same run, to the same local SMTP server.
   (a) the application's path: ``invitations.services.send_invitations`` (the organiser's bulk
       send) queues 10,000 outbox rows naming their invitation, without rendering them; then
       the real mail worker (``flask mail-worker --once``, its own process, its start-up
-      included) claims them, renders each personalised email (text, HTML, calendar file,
-      headers) and delivers it;
+      included, as configured by default: on PostgreSQL two delivery threads, each with its
+      own SMTP connection; on SQLite one) claims them, renders each personalised email (text,
+      HTML, calendar file, headers) and delivers it;
   (b) the baseline: the same 10,000 messages, rendered beforehand to bytes, sent by a bare loop
       of ``smtplib.SMTP.sendmail`` over one connection.
 
@@ -152,6 +153,7 @@ def render(config: dict, event_id: int) -> float:
     from mmm_events import create_app
     from mmm_events.extensions import db
     from mmm_events.invitations import services
+    from mmm_events.mail.worker import delivery_threads
     from mmm_events.models import Event, utcnow
 
     app = create_app(config)
@@ -161,6 +163,7 @@ def render(config: dict, event_id: int) -> float:
         db.session.commit()
         elapsed = time.perf_counter() - started
         assert result.queued == COUNT, result
+        print(f"mail worker: {delivery_threads()} delivery thread(s), one SMTP connection each")
         db.engine.dispose()
     return elapsed
 

@@ -236,6 +236,9 @@ class SmtpServer:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.delay = 0.0
         self.connections = 0
+        # Connections open at once (greeted, not yet said goodbye), and the most seen.
+        self.open_connections = 0
+        self.most_open_connections = 0
         self.refuse: set[str] = set()
         self._lock = threading.Lock()
         self._controller = None
@@ -244,8 +247,15 @@ class SmtpServer:
         # smtplib greets once per connection: this counts connections.
         with self._lock:
             self.connections += 1
+            self.open_connections += 1
+            self.most_open_connections = max(self.most_open_connections, self.open_connections)
         session.host_name = hostname
         return responses
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        with self._lock:
+            self.open_connections -= 1
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
         if address in self.refuse:

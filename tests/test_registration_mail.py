@@ -23,7 +23,7 @@ from sqlalchemy import select
 from mmm_events.events import services
 from mmm_events.extensions import db
 from mmm_events.mail import enqueue
-from mmm_events.mail.worker import claim_due, deliver_due
+from mmm_events.mail.worker import claim_due, deliver_due, delivery_threads
 from mmm_events.models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
 
 from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, sign_in
@@ -405,6 +405,37 @@ def test_mail_worker_cli_once(make_mail_app, smtp_server, conference):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "mail-worker: 1 sent, 0 to retry, 0 failed"
     assert len(smtp_server.messages) == 1
+
+
+def test_mail_worker_threads_send_batches_at_once_each_message_once(make_mail_app, smtp_server):
+    """On PostgreSQL a worker sends several batches at once, each over its own connection
+    (rows claimed with SKIP LOCKED); SQLite, writing one transaction at a time, uses one."""
+    app = make_mail_app(MAIL_BATCH_SIZE=2)
+    with app.app_context():
+        for n in range(24):
+            _enqueue_plain(f"p{n}@example.org", subject=f"Message {n}")
+        db.session.commit()
+        postgresql = db.engine.dialect.name == "postgresql"
+        assert delivery_threads(3) == (3 if postgresql else 1)
+        assert delivery_threads() == (2 if postgresql else 1)
+        db.session.remove()
+    # Each batch keeps its connection open for a while: the threads' connections overlap.
+    smtp_server.delay = 0.05
+    result = app.test_cli_runner().invoke(args=["mail-worker", "--once", "--threads", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "mail-worker: 24 sent, 0 to retry, 0 failed"
+    subjects = sorted(m["Subject"] for m in smtp_server.messages)
+    assert subjects == sorted(f"Message {n}" for n in range(24))
+    assert smtp_server.connections == 12
+    assert smtp_server.most_open_connections == (3 if postgresql else 1)
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
+
+
+def test_mail_worker_refuses_a_thread_count_below_one(make_mail_app):
+    result = make_mail_app().test_cli_runner().invoke(args=["mail-worker", "--threads", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--threads'" in result.output
 
 
 def test_services_without_request_use_server_name(app, smtp_server, conference, now):

@@ -1,7 +1,8 @@
 """Delivering the outbox: claim due rows, send them over one SMTP connection, record the result.
 
-Any number of workers may run against PostgreSQL: rows are claimed with ``FOR UPDATE SKIP
-LOCKED``, so two workers never take the same row. A claim is a lease (``claimed_until``): if a
+Any number of workers may run against PostgreSQL, each with a few delivery threads
+(``delivery_threads``): rows are claimed with ``FOR UPDATE SKIP LOCKED``, so two never take
+the same row. A claim is a lease (``claimed_until``): if a
 worker dies holding rows, they become due again when the lease runs out. On SQLite the claim is
 one UPDATE statement, which SQLite serialises; one worker is enough there. What became of a
 batch is committed once, at its end (see ``deliver_due`` for what a crash then means).
@@ -272,9 +273,9 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
     at its end: a commit per message cost more than sending it. So a worker that dies
     mid-batch (killed, power cut) has committed nothing for that batch: its rows become due
     again when the lease runs out, and the messages it had already handed to the server are
-    sent a second time (at most one batch, MAIL_BATCH_SIZE messages, with the same
-    Message-ID). A server refusing, a server going away or a database error are no crash:
-    in normal operation every email is sent once.
+    sent a second time (at most one batch, MAIL_BATCH_SIZE messages, per delivery thread,
+    with the same Message-ID). A server refusing, a server going away or a database error
+    are no crash: in normal operation every email is sent once.
     """
     now = now or utcnow()
     report = DeliveryReport()
@@ -356,28 +357,104 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def delivery_threads(requested: int | None = None) -> int:
+    """How many batches a worker sends at once, each on its own thread and SMTP connection.
+
+    While one thread waits for the mail server's answers or the database, another renders:
+    on PostgreSQL two connections deliver about half as fast again as one. SQLite writes
+    one transaction at a time, so there the threads would only wait for each other.
+    """
+    if db.engine.dialect.name == "sqlite":
+        return 1
+    return max(1, requested or current_app.config["MAIL_WORKER_THREADS"])
+
+
+class _Deliveries:
+    """The worker's delivery threads, and the sum of what they did."""
+
+    def __init__(self, count: int, *, batch: int | None, once: bool, stop: threading.Event):
+        self.app = current_app._get_current_object()
+        self.batch, self.once, self.stop = batch, once, stop
+        self.total = DeliveryReport()
+        self.crashed: list[BaseException] = []
+        self._lock = threading.Lock()
+        self.threads = [
+            threading.Thread(target=self._run, name=f"mail-delivery-{n + 1}", daemon=True)
+            for n in range(count)
+        ]
+
+    def run(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        for thread in self.threads:
+            thread.join()
+        if self.crashed:
+            raise self.crashed[0]
+
+    def _run(self) -> None:
+        try:
+            with self.app.app_context():  # its own database session
+                self._loop()
+        except Exception as exc:  # noqa: BLE001 - raised again by run(), in the main thread
+            with self._lock:
+                self.crashed.append(exc)
+            self.stop.set()
+
+    def _loop(self) -> None:
+        poll = current_app.config["MAIL_POLL_SECONDS"]
+        while not self.stop.is_set():
+            try:
+                report = deliver_due(self.batch)
+            except SQLAlchemyError as exc:
+                if self.once:
+                    raise
+                # The database restarting or failing over must not end the worker: claimed
+                # rows come back when their lease ends, and the next poll tries again.
+                click.echo(f"mail-worker: database error, trying again: {exc}", err=True)
+                report = DeliveryReport()
+            finally:
+                db.session.remove()
+            with self._lock:
+                self.total.claimed += report.claimed
+                self.total.sent += report.sent
+                self.total.retrying += report.retrying
+                self.total.failed += report.failed
+            if self.once:
+                # Rows just scheduled for a retry are not due: the loop ends when nothing is.
+                if report.claimed == 0 or report.sent == 0:
+                    return
+                continue
+            if report.sent or report.failed or report.retrying:
+                click.echo(
+                    f"mail-worker: {report.sent} sent, {report.retrying} to retry, "
+                    f"{report.failed} failed"
+                )
+            if report.claimed == 0:
+                self.stop.wait(poll)
+
+
 @click.command("mail-worker")
 @click.option("--once", is_flag=True, help="Send everything that is due, then exit.")
 @click.option("--batch", type=int, default=None, help="Messages per SMTP connection.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Batches sent at once, each over its own connection (PostgreSQL only; "
+    "default MAIL_WORKER_THREADS).",
+)
 @with_appcontext
-def mail_worker_command(once: bool, batch: int | None) -> None:
+def mail_worker_command(once: bool, batch: int | None, threads: int | None) -> None:
     """Deliver queued emails from the outbox until stopped (SIGTERM or Ctrl-C)."""
+    stop = threading.Event()
+    deliveries = _Deliveries(delivery_threads(threads), batch=batch, once=once, stop=stop)
     if once:
-        total = DeliveryReport()
-        while True:
-            report = deliver_due(batch)
-            db.session.remove()
-            total.sent += report.sent
-            total.retrying += report.retrying
-            total.failed += report.failed
-            # Rows just scheduled for a retry are not due: the loop ends when nothing is.
-            if report.claimed == 0 or report.sent == 0:
-                break
+        deliveries.run()
+        total = deliveries.total
         click.echo(
             f"mail-worker: {total.sent} sent, {total.retrying} to retry, {total.failed} failed"
         )
         return
-    stop = threading.Event()
     _stop_on_signals(stop)
     if current_app.config["MAIL_SERVER"]:
         destination = f"SMTP server {current_app.config['MAIL_SERVER']}"
@@ -387,22 +464,5 @@ def mail_worker_command(once: bool, batch: int | None) -> None:
             "make run, read them at /dev/mailbox/)"
         )
     click.echo(f"mail-worker: delivering to {destination}; stop with Ctrl-C or SIGTERM")
-    poll = current_app.config["MAIL_POLL_SECONDS"]
-    while not stop.is_set():
-        try:
-            report = deliver_due(batch)
-        except SQLAlchemyError as exc:
-            # The database restarting or failing over must not end the worker: claimed rows
-            # come back when their lease ends, and the next poll tries again.
-            click.echo(f"mail-worker: database error, trying again: {exc}", err=True)
-            report = DeliveryReport()
-        finally:
-            db.session.remove()
-        if report.sent or report.failed or report.retrying:
-            click.echo(
-                f"mail-worker: {report.sent} sent, {report.retrying} to retry, "
-                f"{report.failed} failed"
-            )
-        if report.claimed == 0:
-            stop.wait(poll)
+    deliveries.run()
     click.echo("mail-worker: stopped")
