@@ -4,9 +4,9 @@ against a bare smtplib loop, in the same run, to the same local SMTP server.
   (a) the application's path: ``invitations.services.send_invitations`` (the organiser's bulk
       send) queues 10,000 outbox rows naming their invitation, without rendering them; then
       the real mail worker (``flask mail-worker --once``, its own process, its start-up
-      included, as configured by default: on PostgreSQL two delivery threads, each with its
-      own SMTP connection; on SQLite one) claims them, renders each personalised email (text,
-      HTML, calendar file, headers) and delivers it;
+      included, as configured by default: two delivery threads, each with its own SMTP
+      connection) claims them, renders each personalised email (text, HTML, calendar file,
+      headers) and delivers it;
   (b) the baseline: the same 10,000 messages, rendered beforehand to bytes, sent by a bare loop
       of ``smtplib.SMTP.sendmail`` over one connection.
 

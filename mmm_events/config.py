@@ -65,8 +65,8 @@ def from_environment(instance_path: str) -> dict:
         # attempts before a row is marked failed, the first retry delay (doubled after each
         # failure, at most six hours), how long a claim lasts before a dead worker's rows are
         # due again (plus MAIL_TIMEOUT for each message of the batch), and how often an idle
-        # worker looks for new rows; on PostgreSQL, how many batches a worker sends at once,
-        # each on its own thread and SMTP connection (mind a relay's limit on connections).
+        # worker looks for new rows; how many batches a worker sends at once, each on its own
+        # thread and SMTP connection (mind a relay's limit on connections).
         "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 200),
         "MAIL_WORKER_THREADS": _env_int("MAIL_WORKER_THREADS", 2),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),

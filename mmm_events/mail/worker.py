@@ -2,9 +2,9 @@
 
 Any number of workers may run against PostgreSQL, each with a few delivery threads
 (``delivery_threads``): rows are claimed with ``FOR UPDATE SKIP LOCKED``, so two never take
-the same row. A claim is a lease (``claimed_until``): if a
-worker dies holding rows, they become due again when the lease runs out. On SQLite the claim is
-one UPDATE statement, which SQLite serialises; one worker is enough there. What became of a
+the same row. A claim is a lease (``claimed_until``): if a worker dies holding rows, they
+become due again when the lease runs out. On SQLite the claim is an UPDATE that re-checks
+each row, which SQLite serialises; one worker process is enough there. What became of a
 batch is committed once, at its end (see ``deliver_due`` for what a crash then means).
 """
 
@@ -65,32 +65,40 @@ def claim_due(limit: int, now: datetime) -> list[int]:
     )
     # Locked until this transaction ends; other workers skip them (PostgreSQL). SQLite has no
     # row locks: there the UPDATE re-checks that each row is still due, and RETURNING says
-    # which ones this worker really took. Rows abandoned by a dead worker first, then the
-    # queue in order: two queries, because each reads its rows straight from the index on
-    # (status, next_attempt_at, id), where one query with both would sort the whole queue.
-    candidates: list[int] = []
+    # which ones this worker really took; if another took them all meanwhile, look again.
+    while candidates := _due_ids(limit, now):
+        claimed = db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), or_(_lease_ran_out(now), _queued(now)))
+            .values(status=OutboxStatus.SENDING, claimed_until=lease)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        db.session.commit()
+        if claimed:
+            return sorted(claimed)
+    db.session.commit()
+    return []
+
+
+def _due_ids(limit: int, now: datetime) -> list[int]:
+    """Up to ``limit`` due rows: abandoned by a dead worker first, then the queue in order.
+
+    Two queries, because each reads its rows straight from the index on (status,
+    next_attempt_at, id), where one query with both would sort the whole queue.
+    """
+    found: list[int] = []
     for due in (_lease_ran_out(now), _queued(now)):
-        candidates += db.session.scalars(
+        found += db.session.scalars(
             select(OutboxMessage.id)
             .where(due)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit - len(candidates))
+            .limit(limit - len(found))
             .with_for_update(skip_locked=True)
         ).all()
-        if len(candidates) == limit:
+        if len(found) == limit:
             break
-    if not candidates:
-        db.session.commit()
-        return []
-    claimed = db.session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates), or_(_lease_ran_out(now), _queued(now)))
-        .values(status=OutboxStatus.SENDING, claimed_until=lease)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return sorted(claimed)
+    return found
 
 
 class _TimedConnection(Connection):
@@ -360,12 +368,9 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def delivery_threads(requested: int | None = None) -> int:
     """How many batches a worker sends at once, each on its own thread and SMTP connection.
 
-    While one thread waits for the mail server's answers or the database, another renders:
-    on PostgreSQL two connections deliver about half as fast again as one. SQLite writes
-    one transaction at a time, so there the threads would only wait for each other.
+    While one thread waits for the mail server's answers or the database, another writes
+    its emails: two deliver about a third faster than one, on PostgreSQL and on SQLite.
     """
-    if db.engine.dialect.name == "sqlite":
-        return 1
     return max(1, requested or current_app.config["MAIL_WORKER_THREADS"])
 
 
@@ -440,8 +445,7 @@ class _Deliveries:
     "--threads",
     type=click.IntRange(min=1),
     default=None,
-    help="Batches sent at once, each over its own connection (PostgreSQL only; "
-    "default MAIL_WORKER_THREADS).",
+    help="Batches sent at once, each over its own connection (default MAIL_WORKER_THREADS).",
 )
 @with_appcontext
 def mail_worker_command(once: bool, batch: int | None, threads: int | None) -> None:
