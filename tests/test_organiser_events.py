@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from mmm_events.extensions import db
-from mmm_events.models import Event, NewsPost, Registration, User
+from mmm_events.models import (
+    Event,
+    NewsPost,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    User,
+)
 from mmm_events.text import render_markdown
 from tests.conftest import sign_in
 
@@ -147,6 +154,52 @@ def test_capacity_cannot_go_below_the_confirmed_count(
     with app.app_context():
         stored = db.session.get(Event, event.id)
         assert (stored.capacity, stored.title) == (3, "#Mothers4Peace: Casablanca")
+
+
+def test_seats_added_go_to_the_people_waiting_in_order_and_they_are_emailed(
+    app, client, create_event, create_user, create_registration
+):
+    event = create_event(capacity=2, timezone="Europe/Paris")
+    for _ in range(2):
+        create_registration(event)
+    waiting = [create_registration(event, status=RegistrationStatus.WAITING) for _ in range(3)]
+    sign_in(client, create_user(events=(event,)))
+    response = client.post(
+        f"/organiser/events/{event.id}/edit", data=event_form(capacity="4"), follow_redirects=True
+    )
+    assert "2 people moved from the waiting list to a seat, and are told by email." in (
+        response.get_data(as_text=True)
+    )
+    with app.app_context():
+        statuses = [db.session.get(Registration, r.id).status for r in waiting]
+        assert statuses == [
+            RegistrationStatus.CONFIRMED,
+            RegistrationStatus.CONFIRMED,
+            RegistrationStatus.WAITING,
+        ]
+        assert db.session.get(Event, event.id).seats_taken == 4
+        emails = db.session.execute(
+            select(OutboxMessage.kind, OutboxMessage.registration_id).order_by(OutboxMessage.id)
+        ).all()
+        assert emails == [
+            ("registration_promoted", waiting[0].id),
+            ("registration_promoted", waiting[1].id),
+        ]
+    # More seats than people waiting: everyone gets one, and the seats left stay free.
+    response = client.post(
+        f"/organiser/events/{event.id}/edit", data=event_form(capacity="10"), follow_redirects=True
+    )
+    assert "1 person moved from the waiting list to a seat, and is told by email." in (
+        response.get_data(as_text=True)
+    )
+    with app.app_context():
+        assert db.session.get(Registration, waiting[2].id).status is RegistrationStatus.CONFIRMED
+        assert db.session.get(Event, event.id).seats_taken == 5
+    # Nobody waiting: nothing to say.
+    response = client.post(
+        f"/organiser/events/{event.id}/edit", data=event_form(capacity="12"), follow_redirects=True
+    )
+    assert "moved from the waiting list" not in response.get_data(as_text=True)
 
 
 def test_publish_and_unpublish(app, client, create_event, create_user):

@@ -532,7 +532,25 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
     db.session.flush()
     if not was_confirmed:
         return None
-    first_waiting = db.session.scalar(
+    first_waiting = _first_waiting(event)
+    if first_waiting is None or not promote_registration(first_waiting, now=now):
+        return None
+    return first_waiting
+
+
+def fill_free_seats(event: Event, *, now: datetime) -> list[Registration]:
+    """Give the event's free seats to the people waiting, in the order they registered, and
+    email each of them (seats were added); the caller commits. Returns those promoted."""
+    promoted: list[Registration] = []
+    while event.seats_left > 0 and (waiting := _first_waiting(event)) is not None:
+        if not promote_registration(waiting, now=now):
+            break
+        promoted.append(waiting)
+    return promoted
+
+
+def _first_waiting(event: Event) -> Registration | None:
+    return db.session.scalar(
         select(Registration)
         .where(
             Registration.event_id == event.id,
@@ -541,9 +559,6 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
         .order_by(Registration.created_at, Registration.id)
         .limit(1)
     )
-    if first_waiting is None or not promote_registration(first_waiting, now=now):
-        return None
-    return first_waiting
 
 
 def promote_registration(registration: Registration, *, now: datetime) -> bool:

@@ -7,13 +7,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import _
+from flask_babel import _, ngettext
 from flask_login import current_user
 from sqlalchemy import delete, insert, select, update
 from wtforms.fields.choices import SelectChoice
 
+from ..events import services as registration_services
 from ..extensions import db
-from ..models import Event, User, event_organiser
+from ..models import Event, User, event_organiser, utcnow
 from ..text import slugify
 from .access import admin_required, event_for_organiser
 from .blueprint import bp
@@ -190,8 +191,21 @@ def _event_form(event: Event | None):
             db.session.rollback()
             form[exc.field].errors.append(exc.message)
         else:
+            # Seats added while people wait: they get them, as when someone cancels.
+            promoted = registration_services.fill_free_seats(event, now=utcnow())
             db.session.commit()
             flash(_("The event is saved."), "success")
+            if promoted:
+                flash(
+                    ngettext(
+                        "%(num)d person moved from the waiting list to a seat, and is told "
+                        "by email.",
+                        "%(num)d people moved from the waiting list to a seat, and are told "
+                        "by email.",
+                        len(promoted),
+                    ),
+                    "success",
+                )
             return redirect(url_for("organiser.event_overview", event_id=event.id))
     status = 400 if form.errors else 200
     return render_template("organiser/event_form.html", form=form, event=event), status
