@@ -127,6 +127,12 @@ def test_confirmation_email_arrives_complete(app, client, smtp_server, conferenc
     link = f"http://{REGISTRATION_SERVER_NAME}/events/manage/{token}"
     assert link in text
     assert f'href="{link}"' in html
+    # One blank line between paragraphs, and before the signature.
+    lines = text.replace("\r\n", "\n")
+    assert "\n\n\n" not in lines
+    assert lines.rstrip().endswith(
+        "on your phone or printed.\n\n-- \nMake Mothers Matter\nevents@makemothersmatter.org"
+    )
     followed = client.get(link)
     assert followed.status_code == 200
     assert "Your place is confirmed." in followed.text
