@@ -378,8 +378,8 @@ def _write_registration(
 def _postgresql_registration(email_columns: tuple[str, ...]) -> Select:
     """The four writes of ``_write_registration`` as data-modifying CTEs of one statement.
 
-    They see one snapshot, so each waits on the registration's RETURNING: no row (the
-    address was taken), and there are no days, no email, and no seat taken.
+    They all see one snapshot, and each takes the registration's id from its RETURNING: when
+    there is no row (the address was taken), there are no days, no email and no seat taken.
     """
     registration, day, outbox = Registration.__table__, RegistrationDay.__table__, _OUTBOX
 

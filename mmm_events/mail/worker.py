@@ -1,4 +1,5 @@
-"""Delivering the outbox: claim due rows, send them over one SMTP connection, record the result.
+"""Delivering the outbox: claim due rows in batches, send each batch over one SMTP connection,
+record the result.
 
 Any number of workers may run against PostgreSQL, each with a few delivery threads
 (``delivery_threads``): rows are claimed with ``FOR UPDATE SKIP LOCKED``, so two never take
@@ -369,7 +370,8 @@ def delivery_threads(requested: int | None = None) -> int:
     """How many batches a worker sends at once, each on its own thread and SMTP connection.
 
     While one thread waits for the mail server's answers or the database, another writes
-    its emails: two deliver about a third faster than one, on PostgreSQL and on SQLite.
+    its emails: in the invitation benchmark two deliver a quarter to a third faster than one,
+    on PostgreSQL and on SQLite.
     """
     return max(1, requested or current_app.config["MAIL_WORKER_THREADS"])
 
