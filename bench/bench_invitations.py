@@ -31,7 +31,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
+
+from bench.database import postgres_url, reset_postgres
 
 COUNT = 10_000
 SECRET = "benchmark-secret-key-not-for-production"
@@ -107,11 +109,7 @@ def prepare(url: str, config: dict) -> int:
     from mmm_events.models import Event, utcnow
 
     if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(url)
     app = create_app(config)
     with app.app_context():
         upgrade()
@@ -242,13 +240,9 @@ def bare_loop(port: int, messages: list[tuple[str, str, bytes]]) -> float:
 
 
 def main() -> None:
-    url = os.environ.get("BENCH_DATABASE_URL", "")
     with tempfile.TemporaryDirectory() as folder, SmtpProcess() as smtp:
         instance = Path(folder)
-        if url.startswith("postgres"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        else:
-            url = f"sqlite:///{instance / 'bench.sqlite3'}"
+        url = postgres_url() or f"sqlite:///{instance / 'bench.sqlite3'}"
         os.environ["INSTANCE_PATH"] = str(instance)
         config = settings(url, smtp.port, instance)
         print(f"database: {url.split('://')[0]}; SMTP server: aiosmtpd, own process")

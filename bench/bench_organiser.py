@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
+from bench.database import postgres_url, reset_postgres
 from mmm_events import create_app
 from mmm_events.extensions import db
 from mmm_events.models import (
@@ -53,21 +53,6 @@ def _config(url: str, instance: Path) -> dict:
         "RATELIMIT_ENABLED": False,
         "MAILBOX_DIR": str(instance / "mailbox"),
     }
-
-
-def _postgres_url(raw: str) -> str:
-    url = make_url(raw)
-    if url.drivername in {"postgresql", "postgres"}:
-        url = url.set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
-
-
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def _load(app) -> tuple[int, float]:
@@ -255,10 +240,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-organiser-") as folder:
         instance = Path(folder)
         run("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}", instance)
-        raw = os.environ.get("BENCH_DATABASE_URL")
-        if raw:
-            url = _postgres_url(raw)
-            _reset_postgres(url)
+        url = postgres_url()
+        if url:
+            reset_postgres(url)
             run("postgresql", url, instance)
         else:
             print("[postgresql] skipped: set BENCH_DATABASE_URL to measure it too")

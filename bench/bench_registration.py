@@ -33,6 +33,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
+from bench.database import postgres_url, reset_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/bench/insert-one-row"
 SECRET = "benchmark-secret-key-not-for-production"
@@ -104,11 +106,7 @@ def prepare_database(url: str, instance: Path) -> tuple[str, int, list[str]]:
     from mmm_events.models import Event, utcnow
 
     if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(url)
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "SERVER_NAME": "127.0.0.1"}
     )
@@ -263,10 +261,9 @@ def run_engine(label: str, url: str) -> dict:
 
 def main() -> None:
     engines = [("SQLite", "sqlite")]
-    postgres = os.environ.get("BENCH_DATABASE_URL", "")
+    postgres = postgres_url()
     if postgres:
-        engines.append(("PostgreSQL", postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-                        if postgres.startswith("postgresql://") else postgres))
+        engines.append(("PostgreSQL", postgres))
     else:
         print("PostgreSQL: skipped (set BENCH_DATABASE_URL to a database it may wipe)")
     print(f"gunicorn, 2 workers; load: {THREADS} threads in another process, {SECONDS:.0f} s "
