@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import (
     ARRAY,
     Date,
@@ -28,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified
 
+from .. import addresses
+from ..addresses import checked_email, normalise_email
 from ..extensions import db
 from ..models import (
     Event,
@@ -116,20 +117,13 @@ class InvalidEmail(RegistrationError):
     """Not an email address (the form checks first; this guards direct callers)."""
 
 
-@lru_cache(maxsize=64)
-def normalise_email(value: str) -> tuple[str, str]:
-    """The address as we store and show it, and the key that makes it unique per event.
-
-    ``email-validator`` fixes the domain's case and Unicode form; the key also folds the local
-    part, because in practice no provider treats ``Ana@`` and ``ana@`` as two people.
-    Raises ``InvalidEmail``. Remembers its last answers: the RSVP form checks the address,
-    then the registration normalises it again.
-    """
+def _checked_address(value: str) -> tuple[str, str]:
+    """The address as stored, and its key; ``InvalidEmail`` (a RegistrationError) if none."""
     try:
-        checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
+        email = checked_email(value)
+    except addresses.InvalidEmail as exc:
         raise InvalidEmail(str(exc)) from exc
-    return checked.normalized, checked.normalized.casefold()
+    return email, normalise_email(email)
 
 
 @dataclass
@@ -231,7 +225,7 @@ def register(
         invitation = None
     if event.invite_only and invitation is None:
         raise InvitationRequired()
-    email, email_normalised = normalise_email(details.email)
+    email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
 
     if invitation is not None and db.session.scalar(
@@ -450,7 +444,7 @@ def update_registration(registration: Registration, details: RegistrationDetails
     same event; the caller then rolls back.
     """
     event = registration.event
-    email, email_normalised = normalise_email(details.email)
+    email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
     if email_normalised != registration.email_normalised:
         other = existing_registration(event, email_normalised)
@@ -553,11 +547,7 @@ def send_manage_link(event: Event, email: str) -> bool:
     The caller tells everyone the same thing whatever this returns, so that a stranger learns
     nothing about who is registered.
     """
-    try:
-        _, email_normalised = normalise_email(email)
-    except InvalidEmail:
-        return False
-    registration = existing_registration(event, email_normalised)
+    registration = existing_registration(event, normalise_email(email))
     if registration is None:
         return False
     queue_status_email(registration, "registration_link")

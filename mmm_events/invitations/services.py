@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..addresses import normalise_email
 from ..extensions import db
 from ..models import (
     Event,
@@ -27,14 +28,7 @@ from ..models import (
 )
 from ..models._base import new_token, worth_looking_up
 from .emails import INVITATION_KIND, REMINDER_KIND, queue_invitations
-from .importing import (
-    ImportReport,
-    InviteeRow,
-    MergedRow,
-    normalise_email,
-    parse_rows,
-    read_rows,
-)
+from .importing import ImportReport, InviteeRow, MergedRow, parse_rows, read_rows
 
 # Ids per IN (...) list: well under every engine's limit on bound parameters.
 CHUNK = 900
