@@ -9,14 +9,20 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from flask import Flask, abort, current_app, request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from .i18n import (
+    LANGUAGE_NAMES,
+    current_language,
+    formatting_locale,
+    language_url,
+    text_direction,
+)
 from .text import render_markdown
 
 
 def _locale() -> str:
-    return str(get_locale() or "en")
+    return formatting_locale()
 
 
 def local_datetime(value: datetime, zone: str | ZoneInfo, fmt: str = "medium") -> str:
@@ -112,12 +118,16 @@ def register(app: Flask) -> None:
     app.add_template_global(event_dates)
     app.add_template_global(render_markdown)
     app.add_template_global(status_label)
+    app.add_template_global(text_direction)
+    app.add_template_global(language_url)
 
     @app.context_processor
     def inject_site():
         return {
-            "current_locale": _locale(),
+            "current_locale": current_language(),
+            "text_direction": text_direction(),
             "languages": current_app.config["LANGUAGES"],
+            "language_names": LANGUAGE_NAMES,
             "contact_email": current_app.config["CONTACT_EMAIL"],
         }
 

@@ -135,7 +135,11 @@ class DetailsForm(Form):
     )
     language = RadioField(
         _l("Language for emails"),
-        choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")],
+        choices=[
+            SelectChoice("en", "English", render_kw={"lang": "en"}),
+            SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
+            SelectChoice("ar", "العربية", render_kw={"lang": "ar", "dir": "rtl"}),
+        ],
         default="en",
         validators=[DataRequired(_l("Please choose a language."))],
     )

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from ..addresses import normalise_email
 from ..models import Language
 
-# Header names people actually write, in English and French, mapped to our columns.
+# Header names people actually write, in English, French and Arabic, mapped to our columns.
 COLUMN_ALIASES = {
     "email": "email",
     "e-mail": "email",
@@ -38,6 +38,14 @@ COLUMN_ALIASES = {
     "note": "note",
     "notes": "note",
     "remarque": "note",
+    "البريد الإلكتروني": "email",
+    "الاسم": "name",
+    "الاسم الكامل": "name",
+    "المنظمة": "organisation",
+    "الهيئة": "organisation",
+    "اللغة": "language",
+    "ملاحظة": "note",
+    "ملاحظات": "note",
 }
 REQUIRED_COLUMNS = ("email", "name", "organisation", "language")
 LANGUAGE_ALIASES = {
@@ -48,6 +56,12 @@ LANGUAGE_ALIASES = {
     "french": Language.FR,
     "français": Language.FR,
     "francais": Language.FR,
+    "ar": Language.AR,
+    "arabic": Language.AR,
+    "arabe": Language.AR,
+    "العربية": Language.AR,
+    "عربي": Language.AR,
+    "عربية": Language.AR,
 }
 FIELD_LIMITS = {"name": 200, "organisation": 200, "note": 2000}
 MAX_ROWS = 50_000
@@ -222,7 +236,7 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ImportReport:
                 RejectedRow(
                     line,
                     str(
-                        _l("Unknown language “%(value)s”: use en or fr.", value=values["language"])
+                        _l("Unknown language “%(value)s”: use en, fr or ar.", value=values["language"])
                     ),
                     shown,
                 )
