@@ -34,7 +34,9 @@ def local_datetime(value: datetime, zone: str | ZoneInfo, fmt: str = "medium") -
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
     if fmt == "medium":
         local = value.astimezone(tz)
-        return f"{format_date(local, 'medium', locale=_locale())}, " + format_time(
+        # Arabic has its own comma; Babel's own pattern would change English and French.
+        separator = "، " if current_language() == "ar" else ", "
+        return format_date(local, "medium", locale=_locale()) + separator + format_time(
             local, "short", locale=_locale()
         )
     return format_datetime(value, fmt, tzinfo=tz, locale=_locale())
@@ -125,7 +127,6 @@ def register(app: Flask) -> None:
     def inject_site():
         return {
             "current_locale": current_language(),
-            "text_direction": text_direction(),
             "languages": current_app.config["LANGUAGES"],
             "language_names": LANGUAGE_NAMES,
             "contact_email": current_app.config["CONTACT_EMAIL"],

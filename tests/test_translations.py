@@ -55,7 +55,8 @@ def test_the_form_macros_strings_are_extracted(code_ids):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_string_in_the_code_is_in_the_catalogue(code_ids, language):
-    catalogue_ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue(language) if m.id}
+    messages = catalogue(language)
+    catalogue_ids = {m.id if isinstance(m.id, str) else m.id[0] for m in messages if m.id}
     missing = sorted(code_ids - catalogue_ids)
     assert missing == [], f"translate into {language}: " + repr(missing[:10])
 

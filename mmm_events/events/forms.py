@@ -136,9 +136,9 @@ class DetailsForm(Form):
     language = RadioField(
         _l("Language for emails"),
         choices=[
-            SelectChoice("en", "English", render_kw={"lang": "en"}),
-            SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
-            SelectChoice("ar", "العربية", render_kw={"lang": "ar", "dir": "rtl"}),
+            SelectChoice("en", "English"),
+            SelectChoice("fr", "Français"),
+            SelectChoice("ar", "العربية"),
         ],
         default="en",
         validators=[DataRequired(_l("Please choose a language."))],

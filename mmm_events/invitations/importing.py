@@ -236,7 +236,10 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ImportReport:
                 RejectedRow(
                     line,
                     str(
-                        _l("Unknown language “%(value)s”: use en, fr or ar.", value=values["language"])
+                        _l(
+                            "Unknown language “%(value)s”: use en, fr or ar.",
+                            value=values["language"],
+                        )
                     ),
                     shown,
                 )
