@@ -304,3 +304,34 @@ def test_english_invitations_write_the_month_in_words(app, conference):
         f"from {start:%b} {start.day}, {start.year}, 9:00\u202fAM to {end:%b} {end.day}, "
     ) in text
     assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", text)
+
+
+def test_arabic_subjects_and_display_names_travel_as_rfc_2047_encoded_words():
+    from email import message_from_bytes, policy
+
+    from mmm_events.mail.mime import MessageWriter
+    from mmm_events.models import OutboxMessage, utcnow
+
+    subject = "تسجيلك مؤكد: \u2068International Conference #Mothers4Peace\u2069"
+    row = OutboxMessage(
+        id=1,
+        message_id="<1.2.3@example.org>",
+        kind="test",
+        sender="Make Mothers Matter <events@example.org>",
+        recipient=f"{ARABIC_NAME} <amina@example.org>",
+        subject=subject,
+        text_body="شكرًا على تسجيلك.\n",
+        html_body='<p dir="rtl">شكرًا على تسجيلك.</p>',
+        attachments=[],
+        headers={},
+        created_at=utcnow(),
+    )
+    raw = MessageWriter().message_bytes(row)
+    head = raw.split(b"\r\n\r\n")[0]
+    assert head.isascii()
+    assert re.search(rb"^To: =\?utf-8\?b\?", head, re.MULTILINE)
+    assert re.search(rb"^Subject: =\?utf-8\?b\?", head, re.MULTILINE)
+    message = message_from_bytes(raw, policy=policy.default)
+    [to] = message["To"].addresses
+    assert (to.display_name, to.addr_spec) == (ARABIC_NAME, "amina@example.org")
+    assert message["Subject"] == subject
