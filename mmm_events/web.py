@@ -12,8 +12,6 @@ from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .text import render_markdown
-
 
 def _locale() -> str:
     return str(get_locale() or "en")
@@ -110,7 +108,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(long_date)
     app.add_template_global(event_dates)
-    app.add_template_global(render_markdown)
     app.add_template_global(status_label)
 
     @app.context_processor
