@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, has_request_context
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -65,6 +65,10 @@ def database_is_readable(app: Flask) -> bool:
         engine = app.extensions["mmm_health_engine"] = _health_engine(app)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # SET rather than a connection option, which PgBouncer refuses.
+                seconds = int(app.config["HEALTH_CHECK_TIMEOUT"])
+                connection.execute(text(f"SET statement_timeout = {seconds * 1000}"))
             connection.execute(select(Event.id).limit(1))
     except (SQLAlchemyError, sqlite3.Error):
         return False
@@ -82,11 +86,4 @@ def _health_engine(app: Flask) -> Engine:
         # mode=rw opens the file if it exists and never creates it.
         url = url.set(database=f"file:{database_file}", query={"mode": "rw", "uri": "true"})
         return create_engine(url, poolclass=NullPool, connect_args={"timeout": seconds})
-    return create_engine(
-        url,
-        poolclass=NullPool,
-        connect_args={
-            "connect_timeout": seconds,
-            "options": f"-c statement_timeout={seconds * 1000}",
-        },
-    )
+    return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": seconds})

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import stat
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from mmm_events import create_app
 from mmm_events.config import ConfigurationError
 from mmm_events.extensions import db
 from mmm_events.invitations import uploads
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -199,6 +207,16 @@ def test_health_check_reports_a_database_without_the_schema(make_app, tmp_path):
     assert app.test_client().get("/healthz").status_code == 503
 
 
+@dataclass
+class SilentServer:
+    port: int
+    accepted: list[socket.socket]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://mmm@127.0.0.1:{self.port}/mmm"
+
+
 @pytest.fixture
 def silent_server():
     """A TCP server that accepts connections and never says a word, like a PostgreSQL
@@ -217,7 +235,7 @@ def silent_server():
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield listener.getsockname()[1]
+    yield SilentServer(listener.getsockname()[1], accepted)
     stop.set()
     thread.join()
     for connection in accepted:
@@ -229,7 +247,7 @@ def test_health_check_gives_up_on_a_postgresql_server_that_does_not_answer(
     make_app, silent_server
 ):
     app = make_app(
-        SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://mmm@127.0.0.1:{silent_server}/mmm",
+        SQLALCHEMY_DATABASE_URI=silent_server.url,
         HEALTH_CHECK_TIMEOUT=2,
     )
     responses = []
@@ -242,3 +260,83 @@ def test_health_check_gives_up_on_a_postgresql_server_that_does_not_answer(
     assert not request.is_alive(), "/healthz is still waiting for the database"
     assert responses[0].status_code == 503
     assert responses[0].get_json() == {"status": "database unavailable"}
+
+
+def _health_status(url: str, statuses: list[int]) -> None:
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 - loopback
+            statuses.append(response.status)
+    except urllib.error.HTTPError as error:
+        statuses.append(error.code)
+
+
+def _wait_until(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_gunicorn_stops_while_the_health_check_waits_for_a_silent_database(
+    tmp_path, silent_server
+):
+    """Told to stop while /healthz waits for a database that does not answer, gunicorn
+    answers 503 and stops, long before its own graceful timeout would kill the worker."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "MMM_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "SERVER_NAME": "events.example.org",
+        "DATABASE_URL": silent_server.url,
+        "INSTANCE_PATH": str(tmp_path),
+    }
+    environment.pop("FLASK_DEBUG", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
+         "--graceful-timeout", "120", "mmm_events:create_app()"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        _wait_until(listening, "gunicorn to listen")
+        statuses: list[int] = []
+        request = threading.Thread(
+            target=_health_status, args=(f"http://127.0.0.1:{port}/healthz", statuses)
+        )
+        request.start()
+        _wait_until(lambda: silent_server.accepted, "the health check to reach the database")
+        server.send_signal(signal.SIGTERM)
+        # Well within the 120 s graceful timeout: the check gives up after 2 s.
+        assert server.wait(timeout=60) == 0
+        request.join(timeout=60)
+        assert statuses == [503]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_health_check_gives_up_on_a_statement_that_waits(make_app, database_url):
+    """PostgreSQL answers, but the read waits (here behind a lock): the statement timeout
+    ends it, and the check says 503."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite readers do not wait for a writer in WAL mode")
+    app = make_app(HEALTH_CHECK_TIMEOUT=2)
+    blocker = create_engine(database_url)
+    try:
+        with blocker.begin() as connection:
+            connection.execute(text("LOCK TABLE event IN ACCESS EXCLUSIVE MODE"))
+            response = app.test_client().get("/healthz")
+        assert (response.status_code, response.get_json()) == (
+            503,
+            {"status": "database unavailable"},
+        )
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        blocker.dispose()
