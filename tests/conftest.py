@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mmm_events import create_app
+from mmm_events.addresses import normalise_email
 from mmm_events.extensions import db
 from mmm_events.models import Event, NewsPost
 
@@ -380,7 +381,7 @@ def create_registration(app) -> Callable[..., Any]:
             "event_id": event.id,
             "full_name": f"Person {n}",
             "email": email,
-            "email_normalised": email.strip().lower(),
+            "email_normalised": normalise_email(email),
             "status": RegistrationStatus.CONFIRMED,
         }
         values.update(fields)

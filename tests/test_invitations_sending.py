@@ -301,17 +301,17 @@ def test_unsubscribe_is_honoured_everywhere(app, client, create_event, smtp_serv
     assert [m["To"] for m in smtp_server.messages] == ["stay@example.org"]
 
 
-def test_failed_delivery_shows_in_the_funnel(app, create_event, now):
+def test_failed_delivery_shows_in_the_funnel(make_mail_app, create_event, smtp_server, now):
+    app = make_mail_app(MAIL_MAX_ATTEMPTS=1)
     event = create_event()
     import_people(app, event, "x@example.org,X,,en,\n", now)
     send_all(app, event, now)
+    smtp_server.refuse.add("x@example.org")
+    assert drain_outbox(app)[0].failed == 1
     with app.app_context():
-        row = db.session.scalar(select(OutboxMessage))
-        row.status = OutboxStatus.FAILED
-        db.session.commit()
+        assert db.session.scalar(select(OutboxMessage.status)) is OutboxStatus.FAILED
         target = db.session.get(Event, event.id)
-        services.record_failures(target)
-        db.session.commit()
+        assert db.session.scalar(select(Invitation.status)) is InvitationStatus.FAILED
         counts = services.funnel(target)
         assert (counts["invited"], counts["failed"]) == (0, 1)
         # A failed invitation can be chosen and sent again.

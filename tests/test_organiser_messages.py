@@ -12,7 +12,7 @@ from mmm_events.extensions import db
 from mmm_events.models import OutboxMessage, OutboxStatus, RegistrationStatus
 from mmm_events.organiser.messages import message_registrants, sent_messages
 from mmm_events.organiser.outbox import retry_failed
-from tests.conftest import sign_in
+from tests.conftest import drain_outbox, sign_in
 
 
 @pytest.fixture
@@ -62,6 +62,11 @@ def test_message_is_queued_for_the_chosen_statuses(app, client, event, registran
     assert [r.registration_id for r in rows] == [r.id for r in registrants[:3]]
     assert {r.event_id for r in rows} == {event.id}
     assert {r.status for r in rows} == {OutboxStatus.QUEUED}
+    # Written by the mail worker, in each registrant's language.
+    assert rows[0].text_body == ""
+    drain_outbox(app)
+    rows = _outbox(app)
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
     assert "Dear Fatima," in rows[0].text_body
     assert "A bus leaves at 8:00.\n\nBring <your> badge." in rows[0].text_body
     assert "casablanca@example.org" in rows[0].text_body

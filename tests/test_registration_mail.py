@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from mmm_events.events import services
 from mmm_events.extensions import db
-from mmm_events.mail import enqueue, worker
+from mmm_events.mail import worker
 from mmm_events.mail.worker import claim_due, deliver_due, delivery_threads
 from mmm_events.models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
 
@@ -321,14 +321,21 @@ def test_a_refused_recipient_does_not_stop_the_batch(app, smtp_server, now):
 
 
 def _enqueue_plain(recipient: str, subject: str = "Hello") -> OutboxMessage:
-    from mmm_events.mail.outbox import RenderedEmail
+    """A row whose email is written already (as rows queued before renderers existed)."""
+    from mmm_events.mail.outbox import new_message_id
 
-    return enqueue(
-        recipient=recipient,
-        email=RenderedEmail(subject=subject, text="Text body", html="<p>HTML body</p>"),
+    row = OutboxMessage(
+        message_id=new_message_id(),
         kind="test",
+        sender="Make Mothers Matter <events@example.org>",
+        recipient=recipient,
+        subject=subject,
+        text_body="Text body",
+        html_body="<p>HTML body</p>",
         headers={"X-Test": "yes"},
     )
+    db.session.add(row)
+    return row
 
 
 def test_one_connection_per_batch_and_headers_from_the_row(app, smtp_server):

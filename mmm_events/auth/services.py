@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from ..addresses import normalise_email
 from ..extensions import db
 from ..models import PasswordReset, Role, User, utcnow
 from . import emails, limits
@@ -20,10 +21,6 @@ _DUMMY_USER = User(email="", password_hash="")
 
 class AccountError(ValueError):
     """An account cannot be created or changed as asked; the message says why."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_user(email: str) -> User | None:

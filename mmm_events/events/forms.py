@@ -24,8 +24,8 @@ from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..addresses import InvalidEmail, checked_email
 from ..web import long_date
-from .services import InvalidEmail, normalise_email
 
 # Line breaks that are not control characters, but still end a header line in some readers.
 _LINE_SEPARATORS = {"\u2028", "\u2029", "\u0085"}
@@ -50,7 +50,7 @@ def plain_text(form, field) -> None:
 
 def email_address(form, field) -> None:
     try:
-        normalise_email(field.data or "")
+        checked_email(field.data or "")
     except InvalidEmail as exc:
         raise ValidationError(
             _l("Please enter a valid email address, like name@example.org.")

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from flask import url_for
 from sqlalchemy import (
     ARRAY,
     Date,
@@ -30,32 +27,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified
 
+from .. import addresses
+from ..addresses import checked_email, normalise_email
 from ..extensions import db
-from ..mail import (
-    Attachment,
-    Pending,
-    RenderedEmail,
-    RenderError,
-    insert_rows,
-    render_email,
-    renderer,
-    rows_for_rendering,
-)
 from ..models import (
     Event,
     Invitation,
     InvitationStatus,
     Language,
-    OutboxMessage,
     Registration,
     RegistrationDay,
     RegistrationStatus,
 )
 from ..models._base import new_token, worth_looking_up
-from .calendar import event_ics
-from .ticket import check_in_qr_png, check_in_url
-
-REGISTRATION_RENDERER = "registration"
+from .emails import queue_status_email
 
 # The statements of an RSVP, built once: building and hashing a statement costs more than
 # running it, and an RSVP is the request that must stay fast under load. Each takes its values
@@ -70,7 +55,6 @@ _CLAIM_SEAT = (
     .values(seats_taken=_EVENT.c.seats_taken + 1)
 )
 _INSERT_DAYS = insert(RegistrationDay.__table__)
-_OUTBOX = OutboxMessage.__table__
 
 
 def upcoming_events(now: datetime, limit: int | None = None) -> list[Event]:
@@ -133,20 +117,13 @@ class InvalidEmail(RegistrationError):
     """Not an email address (the form checks first; this guards direct callers)."""
 
 
-@lru_cache(maxsize=64)
-def normalise_email(value: str) -> tuple[str, str]:
-    """The address as we store and show it, and the key that makes it unique per event.
-
-    ``email-validator`` fixes the domain's case and Unicode form; the key also folds the local
-    part, because in practice no provider treats ``Ana@`` and ``ana@`` as two people.
-    Raises ``InvalidEmail``. Remembers its last answers: the RSVP form checks the address,
-    then the registration normalises it again.
-    """
+def _checked_address(value: str) -> tuple[str, str]:
+    """The address as stored, and its key; ``InvalidEmail`` (a RegistrationError) if none."""
     try:
-        checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
+        email = checked_email(value)
+    except addresses.InvalidEmail as exc:
         raise InvalidEmail(str(exc)) from exc
-    return checked.normalized, checked.normalized.casefold()
+    return email, normalise_email(email)
 
 
 @dataclass
@@ -248,7 +225,7 @@ def register(
         invitation = None
     if event.invite_only and invitation is None:
         raise InvitationRequired()
-    email, email_normalised = normalise_email(details.email)
+    email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
 
     if invitation is not None and db.session.scalar(
@@ -283,16 +260,11 @@ def register(
         cancelled_at=None,
     )
 
-    # The email is written for that status too, in the same statement where the engine allows.
-    email_row = _status_email_row(
-        Pending(email), "registration_confirmation", draft.status, event_id=event.id
-    )
-
     # The unique constraint on (event, address) decides in the INSERT itself whether this is
     # a second registration (a repeat, or a double click racing itself): no earlier look-up,
     # no SAVEPOINT, nothing to undo.
     values = {column: getattr(draft, column) for column in _REGISTRATION_COLUMNS}
-    written = _write_registration(values, days, email_row)
+    written = _write_registration(values, days)
     while written is None:
         existing = existing_registration(event, email_normalised)
         if existing is not None and existing.status is RegistrationStatus.CANCELLED:
@@ -300,7 +272,7 @@ def register(
         if existing is not None:
             return RegistrationOutcome(existing, created=False)
         # The row it collided with was deleted meanwhile: the address is free again.
-        written = _write_registration(values, days, email_row)
+        written = _write_registration(values, days)
     # The draft is that row now: into the session as it is, without reading it back. Its
     # days, not loaded, are read on first use.
     draft.id, seat_claimed = written
@@ -319,12 +291,8 @@ def register(
         # The same moment as at the insert, which the column's onupdate would replace.
         registration.updated_at = now
         flag_modified(registration, "updated_at")
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.message_id == email_row["message_id"])
-            .values(render={**email_row["render"], "status": status.value})
-        )
     db.session.flush()
+    queue_status_email(registration, "registration_confirmation")
     return RegistrationOutcome(registration, created=True)
 
 
@@ -339,9 +307,7 @@ _INSERT_REGISTRATION = (
 )
 
 
-def _write_registration(
-    values: dict[str, Any], days: list[date], email_row: dict[str, Any]
-) -> tuple[int, bool] | None:
+def _write_registration(values: dict[str, Any], days: list[date]) -> tuple[int, bool] | None:
     """Insert a registration with its days and its email, and claim it a seat if one is
     free: the new row's id and whether it got the seat, or None when that address is already
     registered for the event (INSERT ... ON CONFLICT DO NOTHING).
@@ -350,12 +316,10 @@ def _write_registration(
     statements. PostgreSQL does it all in one statement, one round trip instead of four.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        statement = _postgresql_registration(tuple(email_row))
         written = db.session.execute(
-            statement,
+            _postgresql_registration(),
             {
                 **{f"registration_{key}": value for key, value in values.items()},
-                **{f"email_{key}": value for key, value in email_row.items()},
                 "days": days,
                 "event": values["event_id"],
             },
@@ -367,7 +331,6 @@ def _write_registration(
     db.session.execute(
         _INSERT_DAYS, [{"registration_id": registration_id, "day": day} for day in days]
     )
-    insert_rows([{**email_row, "registration_id": registration_id}])
     # Last, because from the claim to the commit other registrations for the event wait.
     return registration_id, db.session.execute(
         _CLAIM_SEAT, {"event": values["event_id"]}
@@ -375,13 +338,13 @@ def _write_registration(
 
 
 @cache
-def _postgresql_registration(email_columns: tuple[str, ...]) -> Select:
+def _postgresql_registration() -> Select:
     """The four writes of ``_write_registration`` as data-modifying CTEs of one statement.
 
     They all see one snapshot, and each takes the registration's id from its RETURNING: when
     there is no row (the address was taken), there are no days, no email and no seat taken.
     """
-    registration, day, outbox = Registration.__table__, RegistrationDay.__table__, _OUTBOX
+    registration, day = Registration.__table__, RegistrationDay.__table__
 
     def parameter(table, prefix: str, column: str):
         # Cast: in INSERT ... SELECT, PostgreSQL cannot infer a parameter's type.
@@ -406,15 +369,6 @@ def _postgresql_registration(email_columns: tuple[str, ...]) -> Select:
         )
         .cte("attendance")
     )
-    email_values = [c for c in email_columns if c != "registration_id"]
-    email = (
-        insert(outbox)
-        .from_select(
-            [*email_values, "registration_id"],
-            select(*(parameter(outbox, "email", c) for c in email_values), new.c.id),
-        )
-        .cte("email")
-    )
     seat = (
         _CLAIM_SEAT.where(exists(select(new.c.id)))
         .returning(_EVENT.c.id)
@@ -422,7 +376,7 @@ def _postgresql_registration(email_columns: tuple[str, ...]) -> Select:
     )
     return select(
         new.c.id, exists(select(seat.c.id)).label("seat_claimed")
-    ).add_cte(attendance, email)
+    ).add_cte(attendance)
 
 
 def _register_again(
@@ -458,7 +412,7 @@ def _register_again(
     if current_days != days:
         kept = {a.day: a for a in registration.attendance}
         registration.attendance = [kept.get(day) or RegistrationDay(day=day) for day in days]
-    _queue_status_email(registration, "registration_confirmation")
+    queue_status_email(registration, "registration_confirmation")
     db.session.flush()
     return RegistrationOutcome(registration, created=True)
 
@@ -490,7 +444,7 @@ def update_registration(registration: Registration, details: RegistrationDetails
     same event; the caller then rolls back.
     """
     event = registration.event
-    email, email_normalised = normalise_email(details.email)
+    email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
     if email_normalised != registration.email_normalised:
         other = existing_registration(event, email_normalised)
@@ -528,7 +482,7 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
         _release_seat(event)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
-    _queue_status_email(registration, "registration_cancelled")
+    queue_status_email(registration, "registration_cancelled")
     db.session.flush()
     if not was_confirmed:
         return None
@@ -569,115 +523,9 @@ def promote_registration(registration: Registration, *, now: datetime) -> bool:
         return False
     registration.status = RegistrationStatus.CONFIRMED
     registration.updated_at = now
-    _queue_status_email(registration, "registration_promoted")
+    queue_status_email(registration, "registration_promoted")
     db.session.flush()
     return True
-
-
-def manage_url(registration: Registration) -> str:
-    return _manage_url(registration.token)
-
-
-def _manage_url(token: str) -> str:
-    return url_for("events.manage", token=token, _external=True)
-
-
-def registration_attachments(
-    registration: Registration, status: RegistrationStatus
-) -> list[Attachment]:
-    """The files attached to an email about a registration in ``status``: the calendar file
-    while it stands, and the check-in code to show at the door once the place is confirmed."""
-    if status is RegistrationStatus.CANCELLED:
-        return []
-    event = registration.event
-    attachments = [
-        Attachment(
-            filename=f"{event.slug}.ics",
-            content_type="text/calendar",
-            data=event_ics(event, url=_manage_url(registration.token)),
-        )
-    ]
-    if status is RegistrationStatus.CONFIRMED:
-        attachments.append(
-            Attachment(
-                filename="check-in-code.png",
-                content_type="image/png",
-                data=check_in_qr_png(check_in_url(registration.token)),
-            )
-        )
-    return attachments
-
-
-def _status_email(
-    registration: Registration, template: str, status: RegistrationStatus
-) -> RenderedEmail:
-    return render_email(
-        template,
-        registration.language.value,
-        registration=registration,
-        status=status.value,
-        event=registration.event,
-        manage_url=manage_url(registration),
-        event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
-    )
-
-
-def _queue_status_email(registration: Registration, template: str) -> None:
-    """Queue an email about a registration, for the mail worker to write and send.
-
-    Not written here: its text, calendar file and check-in code cost the request more than
-    the registration itself. It tells the status the registration has now, whenever it is
-    sent.
-    """
-    insert_rows(
-        [
-            _status_email_row(
-                Pending(registration.email, registration_id=registration.id),
-                template,
-                registration.status,
-                event_id=registration.event_id,
-            )
-        ]
-    )
-
-
-def _status_email_row(
-    email: Pending, template: str, status: RegistrationStatus, *, event_id: int
-) -> dict[str, Any]:
-    return rows_for_rendering(
-        [email],
-        renderer=REGISTRATION_RENDERER,
-        kind=template,
-        arguments={"template": template, "status": status.value},
-        event_id=event_id,
-    )[0]
-
-
-@renderer(REGISTRATION_RENDERER)
-def render_queued(
-    rows: Sequence[OutboxMessage],
-) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
-    """The mail worker's side of ``_queue_status_email``."""
-    wanted = {row.registration_id for row in rows if row.registration_id is not None}
-    registrations = {
-        registration.id: registration
-        for registration in db.session.scalars(
-            select(Registration).where(Registration.id.in_(wanted))
-        )
-    }
-    for row in rows:
-        registration = registrations.get(row.registration_id)
-        if registration is None:
-            yield row, RenderError("the registration of this email no longer exists")
-            continue
-        status = RegistrationStatus(row.render["status"])
-        email = _status_email(registration, row.render["template"], status)
-        row.subject = email.subject
-        row.text_body = email.text
-        row.html_body = email.html
-        row.attachments = [a.to_json() for a in registration_attachments(registration, status)]
-        row.render = None
-        yield row, None
 
 
 def send_confirmation(registration: Registration) -> None:
@@ -690,7 +538,7 @@ def send_confirmation(registration: Registration) -> None:
         if registration.status is RegistrationStatus.CANCELLED
         else "registration_confirmation"
     )
-    _queue_status_email(registration, template)
+    queue_status_email(registration, template)
 
 
 def send_manage_link(event: Event, email: str) -> bool:
@@ -699,13 +547,9 @@ def send_manage_link(event: Event, email: str) -> bool:
     The caller tells everyone the same thing whatever this returns, so that a stranger learns
     nothing about who is registered.
     """
-    try:
-        _, email_normalised = normalise_email(email)
-    except InvalidEmail:
-        return False
-    registration = existing_registration(event, email_normalised)
+    registration = existing_registration(event, normalise_email(email))
     if registration is None:
         return False
-    _queue_status_email(registration, "registration_link")
+    queue_status_email(registration, "registration_link")
     return True
 

@@ -20,6 +20,7 @@ from ..extensions import db, limiter
 from ..models import Registration, RegistrationStatus, utcnow
 from . import services
 from .calendar import event_ics
+from .emails import manage_url
 from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -221,7 +222,7 @@ def manage_calendar(token: str):
     registration = _registration_or_404(token)
     event = registration.event
     return Response(
-        event_ics(event, url=services.manage_url(registration)),
+        event_ics(event, url=manage_url(registration)),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
     )

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..events.forms import plain_text, single_line
-from . import services
+from . import emails
 
 LANGUAGE_CHOICES = [SelectChoice("en", _l("English")), SelectChoice("fr", _l("French"))]
 
@@ -66,13 +66,13 @@ class InviteeForm(FlaskForm):
 
 
 def _known_placeholders(form, field) -> None:
-    unknown = services.unknown_placeholders(field.data or "")
+    unknown = emails.unknown_placeholders(field.data or "")
     if unknown:
         raise ValidationError(
             _l(
                 "Unknown placeholder: %(names)s. You can use %(known)s.",
                 names=", ".join("{" + n + "}" for n in unknown),
-                known=", ".join("{" + n + "}" for n in services.PLACEHOLDERS),
+                known=", ".join("{" + n + "}" for n in emails.PLACEHOLDERS),
             )
         )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from ..addresses import normalise_email
 from ..models import Language
 
 # Header names people actually write, in English and French, mapped to our columns.
@@ -89,10 +90,6 @@ class ImportReport:
     duplicates: list[MergedRow] = field(default_factory=list)
     already_invited: list[MergedRow] = field(default_factory=list)
     suppressed: list[MergedRow] = field(default_factory=list)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _cell(value: object) -> str:

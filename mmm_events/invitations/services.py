@@ -6,29 +6,16 @@ email it causes (an outbox row) are saved together or not at all.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import url_for
-from flask_babel import force_locale
-from markupsafe import escape
 from sqlalchemy import and_, case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..addresses import normalise_email
 from ..extensions import db
-from ..mail import (
-    Attachment,
-    Pending,
-    RenderedEmail,
-    RenderError,
-    enqueue,
-    queue_for_rendering,
-    render_email,
-    renderer,
-)
 from ..models import (
     Event,
     Invitation,
@@ -40,23 +27,11 @@ from ..models import (
     Suppression,
 )
 from ..models._base import new_token, worth_looking_up
-from .importing import (
-    ImportReport,
-    InviteeRow,
-    MergedRow,
-    normalise_email,
-    parse_rows,
-    read_rows,
-)
+from .emails import INVITATION_KIND, REMINDER_KIND, queue_invitations
+from .importing import ImportReport, InviteeRow, MergedRow, parse_rows, read_rows
 
-INVITATION_KIND = "invitation"
-REMINDER_KIND = "invitation_reminder"
-TEST_KIND = "invitation_test"
-INVITATION_RENDERER = "invitation"
 # Ids per IN (...) list: well under every engine's limit on bound parameters.
 CHUNK = 900
-PLACEHOLDERS = ("name", "organisation", "event", "dates", "city")
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 class InvitationError(Exception):
@@ -196,320 +171,6 @@ def add_invitee(
     return invitation
 
 
-# The email ---------------------------------------------------------------------------------
-
-
-def substitute(template: str, values: dict[str, str]) -> str:
-    """Replace {name}-style placeholders with plain values.
-
-    Not ``str.format``: that would let the organiser's text reach attributes of the values
-    ("{name.__class__}"). Unknown placeholders are left as written.
-    """
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
-
-
-def unknown_placeholders(template: str) -> list[str]:
-    return sorted({m for m in _PLACEHOLDER.findall(template) if m not in PLACEHOLDERS})
-
-
-@dataclass(frozen=True)
-class EventText:
-    """The event's dates and times as written in one language.
-
-    The same for every invitee of that language: a bulk send formats them once per language
-    instead of once per email (Babel's interval formatting is slow).
-    """
-
-    dates: str
-    start: str
-    end: str
-
-
-def event_text(event: Event, language: str) -> EventText:
-    from ..web import event_dates, local_datetime
-
-    with force_locale(language):
-        return EventText(
-            dates=event_dates(event),
-            start=local_datetime(event.starts_at, event.zone, "short"),
-            end=local_datetime(event.ends_at, event.zone, "short"),
-        )
-
-
-def placeholder_values(event: Event, invitation: Invitation, text: EventText) -> dict[str, str]:
-    return {
-        "name": invitation.name or invitation.email,
-        "organisation": invitation.organisation,
-        "event": event.title,
-        "dates": text.dates,
-        "city": event.city,
-    }
-
-
-def calendar_attachment(event: Event) -> Attachment:
-    from ..events.calendar import event_ics
-
-    return Attachment(
-        filename=f"{event.slug}.ics",
-        content_type="text/calendar; method=PUBLISH; charset=utf-8",
-        data=event_ics(event, url=url_for("events.detail", slug=event.slug, _external=True)),
-    )
-
-
-def unsubscribe_headers(invitation: Invitation) -> dict[str, str]:
-    one_click = url_for(
-        "invitations.unsubscribe_one_click", token=invitation.unsubscribe_token, _external=True
-    )
-    return {
-        "List-Unsubscribe": f"<{one_click}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
-def render_invitation(
-    event: Event,
-    invitation: Invitation,
-    *,
-    reminder: bool = False,
-    test: bool = False,
-    subject: str | None = None,
-    message: str | None = None,
-    texts: dict[str, EventText] | None = None,
-) -> RenderedEmail:
-    """The personalised email, in the invitee's language.
-
-    ``subject`` and ``message`` default to the event's saved wording; the preview passes the
-    organiser's unsaved draft. ``texts`` caches ``event_text`` by language across a bulk send.
-    """
-    subject = event.invitation_subject if subject is None else subject
-    message = event.invitation_message if message is None else message
-    language = invitation.language.value
-    texts = {} if texts is None else texts
-    if language not in texts:
-        texts[language] = event_text(event, language)
-    values = placeholder_values(event, invitation, texts[language])
-    return render_email(
-        "invitation",
-        invitation.language.value,
-        event=event,
-        invitation=invitation,
-        event_text=texts[language],
-        custom_subject=substitute(subject.strip(), values),
-        custom_message=substitute(message.strip(), values),
-        reminder=reminder,
-        test=test,
-        accept_url=url_for("invitations.accept", token=invitation.token, _external=True),
-        decline_url=url_for("invitations.decline", token=invitation.token, _external=True),
-        unsubscribe_url=url_for(
-            "invitations.unsubscribe", token=invitation.unsubscribe_token, _external=True
-        ),
-        event_url=url_for("events.detail", slug=event.slug, _external=True),
-    )
-
-
-def _queue_invitations(
-    event: Event, recipients: Sequence[tuple[int, str]], *, reminder: bool
-) -> int:
-    """Queue one email per (invitation id, address), for the mail worker to render.
-
-    The wording is the event's as it is now: editing it afterwards changes nothing for the
-    emails already queued.
-    """
-    return queue_for_rendering(
-        (Pending(recipient=email, invitation_id=id_) for id_, email in recipients),
-        renderer=INVITATION_RENDERER,
-        kind=REMINDER_KIND if reminder else INVITATION_KIND,
-        arguments={
-            "reminder": reminder,
-            "subject": event.invitation_subject,
-            "message": event.invitation_message,
-        },
-        event_id=event.id,
-    )
-
-
-# Stand-ins for what differs between invitees: letters and digits only, which neither
-# escaping, nor URL building, nor whitespace folding changes.
-_STAND_INS = {
-    "name": "mmmStandInName7q",
-    "organisation": "mmmStandInOrganisation7q",
-    "email": "mmmStandInEmail7q@example.org",
-    "token": "mmmStandInToken7q",
-    "unsubscribe_token": "mmmStandInUnsubscribe7q",
-}
-# Values a stand-in may take the place of: one line, no placeholder braces, spaces single.
-_ORDINARY = re.compile(r"[^\x00-\x1f\x7f-\x9f{}\u2028\u2029]+\Z")
-
-
-def _ordinary(value: str) -> bool:
-    return (
-        bool(_ORDINARY.match(value))
-        and value == " ".join(value.split())
-        and "mmmStandIn" not in value
-    )
-
-
-class _Stencils:
-    """Invitations rendered once per kind of invitee, then filled in for each one.
-
-    A bulk send renders thousands of emails that differ only in the invitee's name,
-    organisation, address and tokens. The templates are rendered once per language, wording
-    and shape (with or without a name, an organisation) with stand-ins for those values;
-    each email is then the stencil with the invitee's values put in (escaped in the HTML).
-    The first invitee of each stencil is also rendered in full and compared: a template
-    that uses a value any other way (a filter, a condition on its content) shows a
-    difference, and that stencil is not used. Unusual values are always rendered in full.
-    """
-
-    def __init__(self) -> None:
-        self._stencils: dict[tuple, RenderedEmail | None] = {}
-
-    def render(self, event: Event, invitation: Invitation, **options: Any) -> RenderedEmail:
-        values = {
-            "name": invitation.name,
-            "organisation": invitation.organisation,
-            "email": invitation.email,
-            "token": invitation.token,
-            "unsubscribe_token": invitation.unsubscribe_token,
-        }
-        if not all(_ordinary(v) for v in values.values() if v):
-            return render_invitation(event, invitation, **options)
-        key = (
-            event.id,
-            invitation.language,
-            bool(invitation.name),
-            bool(invitation.organisation),
-            options["reminder"],
-            options["subject"],
-            options["message"],
-        )
-        if key not in self._stencils:
-            stand_in = Invitation(
-                event_id=event.id,
-                language=invitation.language,
-                **{
-                    field: _STAND_INS[field] if value else value
-                    for field, value in values.items()
-                },
-            )
-            stencil = render_invitation(event, stand_in, **options)
-            full = render_invitation(event, invitation, **options)
-            self._stencils[key] = stencil if _fill(stencil, values) == full else None
-            return full
-        stencil = self._stencils[key]
-        if stencil is None:
-            return render_invitation(event, invitation, **options)
-        return _fill(stencil, values)
-
-
-def _fill(stencil: RenderedEmail, values: dict[str, str]) -> RenderedEmail:
-    subject, text, html = stencil.subject, stencil.text, stencil.html
-    for field, value in values.items():
-        if value:
-            stand_in = _STAND_INS[field]
-            subject = subject.replace(stand_in, value)
-            text = text.replace(stand_in, value)
-            html = html.replace(stand_in, str(escape(value)))
-    return RenderedEmail(subject=subject, text=text, html=html)
-
-
-@renderer(INVITATION_RENDERER)
-def render_queued(
-    rows: Sequence[OutboxMessage],
-) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
-    """The mail worker's side of ``_queue_invitations``: each row's personalised email.
-
-    Invitations and events are loaded once for the batch, the calendar file and the dates
-    once per event and language, and the email itself once per kind of invitee (see
-    ``_Stencils``).
-    """
-    invitations: dict[int, Invitation] = {}
-    wanted = sorted({row.invitation_id for row in rows if row.invitation_id is not None})
-    for chunk in _chunks(wanted):
-        invitations.update(
-            (invitation.id, invitation)
-            for invitation in db.session.scalars(
-                select(Invitation).where(Invitation.id.in_(chunk))
-            )
-        )
-    events: dict[int, Event | None] = {}
-    calendars: dict[int, dict[str, str]] = {}
-    texts: dict[int, dict[str, EventText]] = {}
-    stencils = _Stencils()
-    for row in rows:
-        invitation = invitations.get(row.invitation_id) if row.invitation_id else None
-        if invitation is None:
-            yield row, RenderError("the invitation of this email no longer exists")
-            continue
-        if invitation.event_id not in events:
-            event = events[invitation.event_id] = db.session.get(Event, invitation.event_id)
-            if event is not None:
-                calendars[event.id] = calendar_attachment(event).to_json()
-                texts[event.id] = {}
-        event = events[invitation.event_id]
-        if event is None:
-            yield row, RenderError("the event of this invitation no longer exists")
-            continue
-        spec = row.render or {}
-        email = stencils.render(
-            event,
-            invitation,
-            reminder=bool(spec.get("reminder")),
-            subject=spec.get("subject"),
-            message=spec.get("message"),
-            texts=texts[event.id],
-        )
-        row.subject = email.subject
-        row.text_body = email.text
-        row.html_body = email.html
-        row.attachments = [calendars[event.id]]
-        row.headers = unsubscribe_headers(invitation)
-        row.render = None
-        yield row, None
-
-
-def sample_invitation(
-    event: Event,
-    *,
-    email: str,
-    name: str,
-    language: Language,
-    organisation: str = "Make Mothers Matter",
-) -> Invitation:
-    """An invitation that is never saved, for previews and tests: its links lead nowhere."""
-    return Invitation(
-        event_id=event.id,
-        token=new_token(),
-        unsubscribe_token=new_token(),
-        email=email,
-        email_normalised=normalise_email(email),
-        name=name,
-        organisation=organisation,
-        language=language,
-        status=InvitationStatus.IMPORTED,
-    )
-
-
-def send_test(
-    event: Event,
-    *,
-    recipient: str,
-    name: str,
-    language: Language,
-    subject: str | None = None,
-    message: str | None = None,
-) -> OutboxMessage:
-    """The invitation as an invitee would get it, sent to the organiser themself."""
-    sample = sample_invitation(event, email=recipient, name=name, language=language)
-    return enqueue(
-        recipient=recipient,
-        email=render_invitation(event, sample, test=True, subject=subject, message=message),
-        kind=TEST_KIND,
-        attachments=[calendar_attachment(event)],
-        event_id=event.id,
-    )
-
-
 @dataclass(frozen=True)
 class SendResult:
     queued: int
@@ -562,7 +223,7 @@ def send_invitations(
     recipients = _recipients(query, chosen)
     if not recipients:
         return SendResult(0, len(chosen or []))
-    _queue_invitations(event, recipients, reminder=False)
+    queue_invitations(event, recipients, reminder=False)
     sent_ids = [id_ for id_, _ in recipients]
     for chunk in _chunks(sent_ids):
         db.session.execute(
@@ -598,7 +259,7 @@ def send_reminders(
     chosen = sorted(set(ids)) if ids is not None else None
     recipients = _recipients(query, chosen)
     if recipients:
-        _queue_invitations(event, recipients, reminder=True)
+        queue_invitations(event, recipients, reminder=True)
         for chunk in _chunks([id_ for id_, _ in recipients]):
             db.session.execute(
                 update(Invitation)
@@ -609,35 +270,6 @@ def send_reminders(
         db.session.expire_all()
     skipped = len(chosen) - len(recipients) if chosen is not None else 0
     return SendResult(len(recipients), skipped)
-
-
-def record_failures(event: Event) -> None:
-    """Mark as failed the invitations whose email the worker gave up on.
-
-    The worker knows outbox rows, not invitations; this brings the two together when an
-    organiser looks, in one statement.
-    """
-    failed = (
-        select(OutboxMessage.invitation_id)
-        .where(
-            OutboxMessage.event_id == event.id,
-            OutboxMessage.kind == INVITATION_KIND,
-            OutboxMessage.status == OutboxStatus.FAILED,
-            OutboxMessage.invitation_id.is_not(None),
-        )
-        .scalar_subquery()
-    )
-    db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.event_id == event.id,
-            Invitation.status == InvitationStatus.INVITED,
-            Invitation.opened_at.is_(None),
-            Invitation.id.in_(failed),
-        )
-        .values(status=InvitationStatus.FAILED)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def outbox_progress(event: Event) -> dict[str, int]:

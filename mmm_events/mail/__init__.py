@@ -1,28 +1,28 @@
-"""Email: the outbox. ``enqueue`` is the one way to send a message (``queue_for_rendering``
-for many at once, rendered by the worker); the worker delivers it."""
+"""Email through the outbox.
+
+``queue`` is the one way to send an email: it adds rows to the caller's transaction, and the
+mail worker (``worker.py``) writes each with the renderer the row names (the one list is in
+``renderers.py``) and delivers it with Flask-Mail.
+"""
 
 from .outbox import (
     Attachment,
-    Pending,
-    RenderedEmail,
+    Email,
+    Recipient,
+    Renderer,
     RenderError,
-    enqueue,
-    insert_rows,
-    queue_for_rendering,
+    fill,
+    queue,
     render_email,
-    renderer,
-    rows_for_rendering,
 )
 
 __all__ = [
     "Attachment",
-    "Pending",
+    "Email",
+    "Recipient",
     "RenderError",
-    "RenderedEmail",
-    "enqueue",
-    "insert_rows",
-    "queue_for_rendering",
+    "Renderer",
+    "fill",
+    "queue",
     "render_email",
-    "renderer",
-    "rows_for_rendering",
 ]

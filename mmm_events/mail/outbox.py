@@ -1,30 +1,25 @@
 """Writing emails into the outbox.
 
 An email is a row added to the caller's transaction: it exists if and only if the change that
-caused it is committed, and no request ever waits on the mail server.
+caused it is committed, and no request ever waits on the mail server. The row names the
+renderer that writes it and the arguments it needs; the mail worker renders it when it takes
+the row (see ``renderers.py``), so a request that queues ten thousand invitations renders none.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale, get_translations
-from jinja2 import pass_context
-from markupsafe import Markup
+from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import insert
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
-
-_INSERT_OUTBOX = insert(OutboxMessage.__table__)
-
-# Rows per INSERT of a bulk queue: well under every engine's limit on bound parameters.
-INSERT_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -46,197 +41,126 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class RenderedEmail:
+class Email:
+    """What a renderer writes for one outbox row."""
+
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def _translators(translations) -> dict[str, Any]:
-    """The templates' ``gettext``/``ngettext`` bound to one language's catalogue.
+class RenderError(Exception):
+    """The email of a row cannot be written, now or ever (what it was about is gone)."""
 
-    The same as Flask-Babel's (jinja's "newstyle" gettext), without looking the catalogue up
-    again for each of the few dozen strings of an email: a bulk send renders thousands.
+
+@dataclass(frozen=True)
+class Renderer:
+    """One kind of email the worker writes.
+
+    ``render`` writes the email of a row from the row's ``render`` arguments and what they
+    point to, and raises ``RenderError`` when it never can. ``gave_up``, if given, is called
+    in the worker's transaction when the row is marked failed, so that what the email was
+    about can say so (an invitation that never arrived).
     """
 
-    @pass_context
-    def gettext(context, string, **variables):
-        text = translations.ugettext(string)
-        if context.eval_ctx.autoescape:
-            # Our own catalogue's text, as jinja's gettext trusts it; ``%`` escapes the values.
-            text = Markup(text)  # noqa: S704
-        return text % variables
-
-    @pass_context
-    def ngettext(context, singular, plural, number, **variables):
-        variables.setdefault("num", number)
-        text = translations.ungettext(singular, plural, number)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704
-        return text % variables
-
-    # ``_`` too: jinja's own ``_`` would look ``gettext`` up again on every call.
-    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
+    render: Callable[[OutboxMessage], Email]
+    gave_up: Callable[[OutboxMessage], None] | None = None
 
 
-def render_email(template: str, language: str, **context: Any) -> RenderedEmail:
+@dataclass(frozen=True)
+class Recipient:
+    """Who gets one email, and which registration or invitation it is about."""
+
+    address: str
+    registration_id: int | None = None
+    invitation_id: int | None = None
+
+
+def render_email(template: str, language: str, **context: Any) -> Email:
     """Render ``templates/mail/<template>.txt`` and ``.html`` in ``language``.
 
     The subject is the ``subject`` block of the text template, so that it is written once,
     beside the body it belongs to.
     """
-    env = current_app.jinja_env
     with force_locale(language):
-        current_app.update_template_context(context)
-        context.update(_translators(get_translations()))
-        text_template = env.get_template(f"mail/{template}.txt")
-        subject = "".join(text_template.blocks["subject"](text_template.new_context(context)))
-        text = text_template.render(context)
-        html = env.get_template(f"mail/{template}.html").render(context)
+        text_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
+        full_context = dict(context)
+        current_app.update_template_context(full_context)
+        subject = "".join(text_template.blocks["subject"](text_template.new_context(full_context)))
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
     # A subject is one header line: no line breaks, however the template was written.
-    return RenderedEmail(subject=" ".join(subject.split()), text=text, html=html)
+    return Email(subject=" ".join(subject.split()), text=text, html=html)
 
 
-def _message_id(domain: str | None) -> str:
+def new_message_id() -> str:
     """A unique Message-ID. Not email.utils.make_msgid: it draws on the random module, whose
     state other code may seed (and does, in property tests), giving two messages one id."""
-    return f"<{secrets.token_hex(16)}@{domain or 'localhost'}>"
-
-
-def _sender_and_domain() -> tuple[str, str | None]:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    return sender, sender.rpartition("@")[2].rstrip(">").strip() or None
+    domain = sender.rpartition("@")[2].rstrip(">").strip() or "localhost"
+    return f"<{secrets.token_hex(16)}@{domain}>"
 
 
-def enqueue(
+def queue(
+    recipients: Recipient | Iterable[Recipient],
     *,
-    recipient: str,
-    email: RenderedEmail,
     kind: str,
-    attachments: list[Attachment] | tuple[Attachment, ...] = (),
-    headers: dict[str, str] | None = None,
-    event_id: int | None = None,
-    registration_id: int | None = None,
-    invitation_id: int | None = None,
-) -> OutboxMessage:
-    """Add an email to the current transaction; the caller commits."""
-    sender, domain = _sender_and_domain()
-    message = OutboxMessage(
-        message_id=_message_id(domain),
-        kind=kind,
-        sender=sender,
-        recipient=recipient,
-        subject=email.subject,
-        text_body=email.text,
-        html_body=email.html,
-        attachments=[a.to_json() for a in attachments],
-        headers=dict(headers or {}),
-        next_attempt_at=utcnow(),
-        event_id=event_id,
-        registration_id=registration_id,
-        invitation_id=invitation_id,
-    )
-    db.session.add(message)
-    return message
-
-
-# Rendering in the worker ------------------------------------------------------------------
-
-class RenderError(Exception):
-    """The email of a row cannot be rendered, now or ever (what it was about is gone)."""
-
-
-# A renderer takes a batch of claimed rows whose ``render`` names it, fills each row's
-# subject, bodies, attachments and headers (and sets ``render`` to None), and yields each row
-# as soon as it is ready, with None or the RenderError that stopped it: the worker sends a
-# row while the renderer prepares the next.
-Renderer = Callable[[Sequence[OutboxMessage]], Iterator[tuple[OutboxMessage, RenderError | None]]]
-RENDERERS: dict[str, Renderer] = {}
-
-
-def renderer(name: str) -> Callable[[Renderer], Renderer]:
-    """Register a renderer for rows queued with ``queue_for_rendering(renderer=name)``."""
-
-    def register(function: Renderer) -> Renderer:
-        RENDERERS[name] = function
-        return function
-
-    return register
-
-
-@dataclass(frozen=True)
-class Pending:
-    """One email to be rendered by the worker: who gets it and what it is about."""
-
-    recipient: str
-    invitation_id: int | None = None
-    registration_id: int | None = None
-
-
-def queue_for_rendering(
-    emails: Iterable[Pending],
-    *,
     renderer: str,
-    kind: str,
-    arguments: dict[str, Any] | None = None,
+    arguments: Mapping[str, Any] | None = None,
     event_id: int | None = None,
+    subject: str = "",
 ) -> int:
-    """Add many emails to the current transaction, for the worker to render and send.
+    """Add one email per recipient to the current transaction; the caller commits.
 
-    A few INSERT statements however many emails, and no template rendered: a bulk send
-    returns at once. The worker fills subject, bodies, attachments and headers when it takes
-    the rows, so the outbox pages show them from then on. ``arguments`` go to the renderer,
-    e.g. the wording chosen when the organiser pressed "send". Returns how many were queued.
+    ``renderer`` names the entry of ``renderers.RENDERERS`` that the worker writes them
+    with, and ``arguments`` are what it needs beyond the row (a template name, the wording
+    an organiser chose when pressing "send"); they are stored as they are now, so editing the
+    wording afterwards changes nothing for emails already queued. ``subject``, when the
+    caller knows it already, is what the outbox pages show until the worker writes the email.
+    Returns how many.
     """
-    rows = rows_for_rendering(
-        emails, renderer=renderer, kind=kind, arguments=arguments, event_id=event_id
-    )
-    insert_rows(rows)
-    return len(rows)
+    from .renderers import RENDERERS
 
-
-def rows_for_rendering(
-    emails: Iterable[Pending],
-    *,
-    renderer: str,
-    kind: str,
-    arguments: dict[str, Any] | None = None,
-    event_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """The outbox rows ``queue_for_rendering`` adds, for a caller that writes them itself:
-    with ``insert_rows``, or within a statement of its own (an RSVP on PostgreSQL)."""
     if renderer not in RENDERERS:
         raise LookupError(f"no renderer registered as {renderer!r}")
-    sender, domain = _sender_and_domain()
+    if isinstance(recipients, Recipient):
+        recipients = [recipients]
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
     now = utcnow()
-    spec = {"renderer": renderer, **(arguments or {})}
-    return [
+    spec = {**(arguments or {}), "renderer": renderer}
+    rows = [
         {
-            "message_id": _message_id(domain),
+            "message_id": new_message_id(),
             "kind": kind,
             "sender": sender,
-            "recipient": email.recipient,
-            "subject": "",
+            "recipient": recipient.address,
+            "subject": subject,
             "text_body": "",
             "html_body": "",
             "attachments": [],
             "headers": {},
             "render": spec,
             "status": OutboxStatus.QUEUED,
-            "attempts": 0,
             "next_attempt_at": now,
-            "last_error": "",
             "created_at": now,
             "event_id": event_id,
-            "registration_id": email.registration_id,
-            "invitation_id": email.invitation_id,
+            "registration_id": recipient.registration_id,
+            "invitation_id": recipient.invitation_id,
         }
-        for email in emails
+        for recipient in recipients
     ]
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+    return len(rows)
 
 
-def insert_rows(rows: Sequence[dict[str, Any]]) -> None:
-    # On the table, not the mapped class: the ORM's bulk path costs a one-row queue (an RSVP)
-    # more than the statement itself.
-    for start in range(0, len(rows), INSERT_CHUNK):
-        db.session.execute(_INSERT_OUTBOX, rows[start : start + INSERT_CHUNK])
+def fill(row: OutboxMessage, email: Email) -> None:
+    """Write a rendered email into its row, so that the outbox shows what was sent. The row
+    keeps its ``render`` recipe: a retry writes the email again from it."""
+    row.subject = email.subject[:300]
+    row.text_body = email.text
+    row.html_body = email.html
+    row.attachments = [a.to_json() for a in email.attachments]
+    row.headers = dict(email.headers)

@@ -32,7 +32,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from .mime import MessageWriter
-from .outbox import RENDERERS, RenderError
+from .outbox import RenderError, fill
+from .renderers import RENDERERS
 
 MAX_RETRY_DELAY = timedelta(hours=6)
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -228,6 +229,9 @@ def _record_failure(
     if final or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         row.status = OutboxStatus.FAILED
         report.failed += 1
+        renderer = RENDERERS.get(str((row.render or {}).get("renderer")))
+        if renderer is not None and renderer.gave_up is not None:
+            renderer.gave_up(row)
     else:
         row.status = OutboxStatus.QUEUED
         row.next_attempt_at = now + retry_delay(row.attempts)
@@ -236,31 +240,34 @@ def _record_failure(
 
 
 def _rendered(
-    rows: list[OutboxMessage],
+    rows: list[OutboxMessage], now: datetime, report: DeliveryReport
 ) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
-    """The rows in order, each rendered first if the worker is to render it."""
-    waiting: list[OutboxMessage] = []
+    """The rows in order, each written by its renderer first (a row queued before every
+    email had one is sent as it was stored)."""
     for row in rows:
         if row.render is None:
-            yield from _render_group(waiting)
-            waiting = []
             yield row, None
-        else:
-            waiting.append(row)
-    yield from _render_group(waiting)
+            continue
+        renderer = RENDERERS.get(str(row.render.get("renderer")))
+        if renderer is None:
+            # Queued by a newer release than this worker (a rolling deploy): one that knows
+            # the renderer will send it.
+            _postpone(row, now, report)
+            continue
+        try:
+            fill(row, renderer.render(row))
+        except RenderError as exc:
+            yield row, exc
+            continue
+        yield row, None
 
 
-def _render_group(rows: list[OutboxMessage]) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
-    by_renderer: dict[str, list[OutboxMessage]] = {}
-    for row in rows:
-        by_renderer.setdefault(str(row.render.get("renderer")), []).append(row)
-    for name, group in by_renderer.items():
-        render = RENDERERS.get(name)
-        if render is None:
-            for row in group:
-                yield row, RenderError(f"no renderer registered as {name!r}")
-        else:
-            yield from render(group)
+def _postpone(row: OutboxMessage, now: datetime, report: DeliveryReport) -> None:
+    row.status = OutboxStatus.QUEUED
+    row.claimed_until = None
+    row.next_attempt_at = now + retry_delay(1)
+    row.last_error = f"no renderer {row.render.get('renderer')!r} in this worker; waiting for one"
+    report.retrying += 1
 
 
 def _finish(transport, row: OutboxMessage) -> Outcome:
@@ -304,7 +311,7 @@ def deliver_due(limit: int | None = None, now: datetime | None = None) -> Delive
         with _transport() as transport:
             in_flight: OutboxMessage | None = None
             try:
-                for row, error in _rendered(rows):
+                for row, error in _rendered(rows, now, report):
                     if error is not None:
                         # Nothing to send, now or later: failed at once, with the reason.
                         _record_failure(row, error, now, report, final=True)

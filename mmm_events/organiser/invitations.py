@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..invitations import services, uploads
+from ..invitations import emails, services, uploads
 from ..invitations.forms import (
     ActionForm,
     ConfirmImportForm,
@@ -75,8 +75,6 @@ def _overview_url(event: Event, **args) -> str:
 @bp.get("/events/<int:event_id>/invitations")
 def invitations(event_id: int):
     event = event_for_organiser(event_id)
-    services.record_failures(event)
-    db.session.commit()
     state = request.args.get("state")
     if state not in STATE_FILTERS:
         state = None
@@ -201,7 +199,7 @@ def _sample(event: Event, language: Language) -> Invitation:
     first = db.session.scalar(
         select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id).limit(1)
     )
-    return services.sample_invitation(
+    return emails.sample_invitation(
         event,
         email=first.email if first else "amina@example.org",
         name=first.name if first else "Amina Diallo",
@@ -227,7 +225,7 @@ def edit_message(event_id: int):
             flash(_("The invitation's wording is saved."), "success")
             return redirect(url_for(".edit_message", event_id=event.id))
         if action == "test":
-            services.send_test(
+            emails.queue_test(
                 event,
                 recipient=current_user.email,
                 name=current_user.name or current_user.email,
@@ -243,7 +241,7 @@ def edit_message(event_id: int):
             return redirect(url_for(".edit_message", event_id=event.id))
     preview = None
     if not form.errors:
-        preview = services.render_invitation(
+        preview = emails.render_invitation(
             event,
             _sample(event, Language(form.language.data or "en")),
             subject=form.subject.data or "",
@@ -255,7 +253,7 @@ def edit_message(event_id: int):
         event=event,
         form=form,
         preview=preview,
-        placeholders=services.PLACEHOLDERS,
+        placeholders=emails.PLACEHOLDERS,
     ), status
 
 
@@ -270,7 +268,7 @@ def preview_html(event_id: int):
     language = request.args.get("lang", "en")
     if language not in ("en", "fr"):
         abort(404)
-    email = services.render_invitation(event, _sample(event, Language(language)))
+    email = emails.render_invitation(event, _sample(event, Language(language)))
     response = current_app.response_class(email.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -381,8 +379,6 @@ def revoke(event_id: int):
 @bp.get("/events/<int:event_id>/invitations/progress")
 def progress(event_id: int):
     event = event_for_organiser(event_id)
-    services.record_failures(event)
-    db.session.commit()
     return render_template(
         "organiser/invitations/progress.html",
         event=event,

@@ -10,54 +10,25 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import _, ngettext
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..mail import enqueue, render_email
-from ..models import Event, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from ..models import Event, OutboxMessage, OutboxStatus, RegistrationStatus
 from .access import event_for_organiser
 from .blueprint import bp
+from .emails import KIND_PREFIX, queue_message
 from .forms import MessageForm
-
-KIND_PREFIX = "message:"
 
 
 def message_registrants(
     event: Event, *, subject: str, body: str, statuses: list[RegistrationStatus]
 ) -> int:
-    """Queue the message for every registrant of ``event`` with one of ``statuses``.
-
-    Returns how many emails were queued; the caller commits.
-    """
+    """Queue the message for every registrant of ``event`` with one of ``statuses``, as one
+    batch (its own ``kind``). Returns how many emails were queued; the caller commits."""
     kind = KIND_PREFIX + secrets.token_hex(8)
-    body = body.replace("\r\n", "\n")
-    rows = db.session.execute(
-        select(Registration.id, Registration.email, Registration.full_name, Registration.language)
-        .where(Registration.event_id == event.id, Registration.status.in_(statuses))
-        .order_by(Registration.id)
-    )
-    count = 0
-    for row in rows:
-        email = render_email(
-            "organiser_message",
-            row.language.value,
-            event=event,
-            name=row.full_name,
-            subject=subject,
-            message=body,
-            contact=event.contact_email or current_app.config["CONTACT_EMAIL"],
-        )
-        enqueue(
-            recipient=row.email,
-            email=email,
-            kind=kind,
-            event_id=event.id,
-            registration_id=row.id,
-        )
-        count += 1
-    return count
+    return queue_message(event, kind=kind, subject=subject, body=body, statuses=statuses)
 
 
 @dataclass(frozen=True)

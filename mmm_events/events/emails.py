@@ -1,0 +1,83 @@
+"""The emails about a registration: queued by the rules, written by the mail worker."""
+
+from __future__ import annotations
+
+from flask import url_for
+from sqlalchemy import select
+
+from .. import mail
+from ..extensions import db
+from ..models import Registration, RegistrationStatus
+from .calendar import event_ics
+from .ticket import check_in_qr_png, check_in_url
+
+RENDERER = "registration"
+
+
+def manage_url(registration: Registration) -> str:
+    return url_for("events.manage", token=registration.token, _external=True)
+
+
+def queue_status_email(registration: Registration, template: str) -> None:
+    """Queue an email about a registration (``templates/mail/<template>``) for the worker.
+
+    It tells the status the registration has now, whenever it is sent; its text, calendar
+    file and check-in code are written by the worker, not in the request.
+    """
+    mail.queue(
+        mail.Recipient(registration.email, registration_id=registration.id),
+        kind=template,
+        renderer=RENDERER,
+        arguments={"template": template, "status": registration.status.value},
+        event_id=registration.event_id,
+    )
+
+
+def registration_attachments(
+    registration: Registration, status: RegistrationStatus
+) -> tuple[mail.Attachment, ...]:
+    """The files attached to an email about a registration in ``status``: the calendar file
+    while it stands, and the check-in code to show at the door once the place is confirmed."""
+    if status is RegistrationStatus.CANCELLED:
+        return ()
+    event = registration.event
+    calendar = mail.Attachment(
+        filename=f"{event.slug}.ics",
+        content_type="text/calendar",
+        data=event_ics(event, url=manage_url(registration)),
+    )
+    if status is not RegistrationStatus.CONFIRMED:
+        return (calendar,)
+    ticket = mail.Attachment(
+        filename="check-in-code.png",
+        content_type="image/png",
+        data=check_in_qr_png(check_in_url(registration.token)),
+    )
+    return calendar, ticket
+
+
+def render_status_email(row) -> mail.Email:
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == row.registration_id)
+    )
+    if registration is None:
+        raise mail.RenderError("the registration of this email no longer exists")
+    status = RegistrationStatus(row.render["status"])
+    email = mail.render_email(
+        row.render["template"],
+        registration.language.value,
+        registration=registration,
+        status=status.value,
+        event=registration.event,
+        manage_url=manage_url(registration),
+        event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
+    )
+    return mail.Email(
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        attachments=registration_attachments(registration, status),
+    )
+
+
+REGISTRATION_EMAIL = mail.Renderer(render=render_status_email)

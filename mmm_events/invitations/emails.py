@@ -1,0 +1,234 @@
+"""The invitation email: queued by the sending rules, written by the mail worker for each
+invitee in full, in the invitee's language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import force_locale
+from sqlalchemy import update
+
+from .. import mail
+from ..extensions import db
+from ..models import Event, Invitation, InvitationStatus, Language, OutboxMessage
+
+RENDERER = "invitation"
+INVITATION_KIND = "invitation"
+REMINDER_KIND = "invitation_reminder"
+TEST_KIND = "invitation_test"
+PLACEHOLDERS = ("name", "organisation", "event", "dates", "city")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class EventText:
+    """The event's dates and times as written in the invitee's language."""
+
+    dates: str
+    start: str
+    end: str
+
+
+def substitute(template: str, values: dict[str, str]) -> str:
+    """Replace {name}-style placeholders with plain values.
+
+    Not ``str.format``: that would let the organiser's text reach attributes of the values
+    ("{name.__class__}"). Unknown placeholders are left as written.
+    """
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    return sorted({m for m in _PLACEHOLDER.findall(template) if m not in PLACEHOLDERS})
+
+
+def placeholder_values(event: Event, invitation: Invitation, dates: str) -> dict[str, str]:
+    return {
+        "name": invitation.name or invitation.email,
+        "organisation": invitation.organisation,
+        "event": event.title,
+        "dates": dates,
+        "city": event.city,
+    }
+
+
+def calendar_attachment(event: Event) -> mail.Attachment:
+    from ..events.calendar import event_ics
+
+    return mail.Attachment(
+        filename=f"{event.slug}.ics",
+        content_type="text/calendar; method=PUBLISH; charset=utf-8",
+        data=event_ics(event, url=url_for("events.detail", slug=event.slug, _external=True)),
+    )
+
+
+def unsubscribe_headers(invitation: Invitation) -> dict[str, str]:
+    one_click = url_for(
+        "invitations.unsubscribe_one_click", token=invitation.unsubscribe_token, _external=True
+    )
+    return {
+        "List-Unsubscribe": f"<{one_click}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def render_invitation(
+    event: Event,
+    invitation: Invitation,
+    *,
+    reminder: bool = False,
+    test: bool = False,
+    subject: str | None = None,
+    message: str | None = None,
+) -> mail.Email:
+    """The personalised email, in the invitee's language.
+
+    ``subject`` and ``message`` default to the event's saved wording; the preview passes the
+    organiser's unsaved draft.
+    """
+    from ..web import event_dates, local_datetime
+
+    subject = event.invitation_subject if subject is None else subject
+    message = event.invitation_message if message is None else message
+    language = invitation.language.value
+    with force_locale(language):
+        dates = event_dates(event)
+        start = local_datetime(event.starts_at, event.zone, "short")
+        end = local_datetime(event.ends_at, event.zone, "short")
+    values = placeholder_values(event, invitation, dates)
+    return mail.render_email(
+        "invitation",
+        language,
+        event=event,
+        invitation=invitation,
+        event_text=EventText(dates=dates, start=start, end=end),
+        custom_subject=substitute(subject.strip(), values),
+        custom_message=substitute(message.strip(), values),
+        reminder=reminder,
+        test=test,
+        accept_url=url_for("invitations.accept", token=invitation.token, _external=True),
+        decline_url=url_for("invitations.decline", token=invitation.token, _external=True),
+        unsubscribe_url=url_for(
+            "invitations.unsubscribe", token=invitation.unsubscribe_token, _external=True
+        ),
+        event_url=url_for("events.detail", slug=event.slug, _external=True),
+    )
+
+
+def sample_invitation(
+    event: Event,
+    *,
+    email: str,
+    name: str,
+    language: Language,
+    organisation: str = "Make Mothers Matter",
+) -> Invitation:
+    """An invitation that is never saved, for previews and tests: its links lead nowhere."""
+    from ..models._base import new_token
+
+    return Invitation(
+        event_id=event.id,
+        token=new_token(),
+        unsubscribe_token=new_token(),
+        email=email,
+        name=name,
+        organisation=organisation,
+        language=language,
+        status=InvitationStatus.IMPORTED,
+    )
+
+
+def queue_invitations(
+    event: Event, recipients: Sequence[tuple[int, str]], *, reminder: bool
+) -> int:
+    """Queue one email per (invitation id, address), with the event's wording as it is now."""
+    return mail.queue(
+        [mail.Recipient(email, invitation_id=id_) for id_, email in recipients],
+        kind=REMINDER_KIND if reminder else INVITATION_KIND,
+        renderer=RENDERER,
+        arguments={
+            "reminder": reminder,
+            "subject": event.invitation_subject,
+            "message": event.invitation_message,
+        },
+        event_id=event.id,
+    )
+
+
+def queue_test(
+    event: Event,
+    *,
+    recipient: str,
+    name: str,
+    language: Language,
+    subject: str | None = None,
+    message: str | None = None,
+) -> None:
+    """The invitation as an invitee would get it, sent to the organiser themself."""
+    mail.queue(
+        mail.Recipient(recipient),
+        kind=TEST_KIND,
+        renderer=RENDERER,
+        arguments={
+            "test": True,
+            "name": name,
+            "language": language.value,
+            "subject": event.invitation_subject if subject is None else subject,
+            "message": event.invitation_message if message is None else message,
+        },
+        event_id=event.id,
+    )
+
+
+def render_queued(row: OutboxMessage) -> mail.Email:
+    spec = row.render or {}
+    event = db.session.get(Event, row.event_id) if row.event_id is not None else None
+    if spec.get("test"):
+        if event is None:
+            raise mail.RenderError("the event of this invitation no longer exists")
+        invitation = sample_invitation(
+            event, email=row.recipient, name=spec["name"], language=Language(spec["language"])
+        )
+    else:
+        invitation = db.session.get(Invitation, row.invitation_id) if row.invitation_id else None
+        if invitation is None:
+            raise mail.RenderError("the invitation of this email no longer exists")
+        event = invitation.event
+    email = render_invitation(
+        event,
+        invitation,
+        reminder=bool(spec.get("reminder")),
+        test=bool(spec.get("test")),
+        subject=spec.get("subject"),
+        message=spec.get("message"),
+    )
+    return mail.Email(
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        attachments=(calendar_attachment(event),),
+        headers={} if spec.get("test") else unsubscribe_headers(invitation),
+    )
+
+
+def invitation_not_delivered(row: OutboxMessage) -> None:
+    """The worker gave up on an invitation: the invitee list says it bounced or failed,
+    unless the person found the link anyway."""
+    if row.kind != INVITATION_KIND or row.invitation_id is None:
+        return
+    db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == row.invitation_id,
+            Invitation.status == InvitationStatus.INVITED,
+            Invitation.opened_at.is_(None),
+        )
+        .values(status=InvitationStatus.FAILED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+INVITATION_EMAIL = mail.Renderer(render=render_queued, gave_up=invitation_not_delivered)
