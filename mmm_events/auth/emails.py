@@ -1,28 +1,28 @@
-"""The emails about an organiser account: a reset link, and a warning that someone is trying
-to sign in. Queued by the request, written by the mail worker."""
+"""The emails about an organiser account: a link to choose a new password, and a warning
+that someone is failing to sign in. Queued by the rules, written by the mail worker."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator, Sequence
 
 from flask import current_app, url_for
 from flask_babel import get_locale
 
+from .. import mail
 from ..extensions import db
-from ..mail import Pending, RenderError, queue_for_rendering, render_email, renderer
-from ..models import OutboxMessage, User
+from ..models import User
 
-ACCOUNT_RENDERER = "account"
+RENDERER = "account"
 
 
 def _language() -> str:
+    # Accounts keep no language: the one of the page the request came from, the owner's
+    # usually; the site's default outside a request.
     locale = get_locale()
     return str(locale) if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def queue_reset_link(user: User, token: str) -> None:
-    # The token travels in the row until the worker writes it into the email; only its hash
-    # is kept with the account.
+    # The token travels in the row until the worker writes it into the email; the account
+    # keeps only its hash.
     _queue(user, "password_reset", token=token)
 
 
@@ -31,20 +31,15 @@ def queue_sign_in_warning(user: User) -> None:
 
 
 def _queue(user: User, template: str, **arguments: str) -> None:
-    queue_for_rendering(
-        [Pending(user.email)],
-        renderer=ACCOUNT_RENDERER,
+    mail.queue(
+        mail.Recipient(user.email),
         kind=template,
-        arguments={
-            "template": template,
-            "user_id": user.id,
-            "language": _language(),
-            **arguments,
-        },
+        renderer=RENDERER,
+        arguments={"template": template, "user_id": user.id, "language": _language(), **arguments},
     )
 
 
-def _links(arguments: dict) -> dict[str, object]:
+def _links(arguments) -> dict[str, object]:
     if "token" in arguments:
         return {
             "reset_url": url_for("auth.reset_password", token=arguments["token"], _external=True),
@@ -53,18 +48,14 @@ def _links(arguments: dict) -> dict[str, object]:
     return {"reset_request_url": url_for("auth.forgot_password", _external=True)}
 
 
-@renderer(ACCOUNT_RENDERER)
-def render_queued(
-    rows: Sequence[OutboxMessage],
-) -> Iterator[tuple[OutboxMessage, RenderError | None]]:
-    for row in rows:
-        user = db.session.get(User, row.render["user_id"])
-        if user is None:
-            yield row, RenderError("the account of this email no longer exists")
-            continue
-        email = render_email(
-            row.render["template"], row.render["language"], user=user, **_links(row.render)
-        )
-        row.subject, row.text_body, row.html_body = email.subject, email.text, email.html
-        row.render = None
-        yield row, None
+def render_account_email(row) -> mail.Email:
+    user = db.session.get(User, row.render["user_id"])
+    if user is None:
+        raise mail.RenderError("the account of this email no longer exists")
+    email = mail.render_email(
+        row.render["template"], row.render["language"], user=user, **_links(row.render)
+    )
+    return mail.Email(subject=email.subject, text=email.text, html=email.html)
+
+
+ACCOUNT_EMAIL = mail.Renderer(render=render_account_email)
