@@ -256,3 +256,32 @@ def test_a_session_from_before_session_versions_is_signed_out(app, create_user):
         assert session["_user_id"] == f"{user.id}:1"
         session["_user_id"] = str(user.id)
     assert browser.get("/organiser/").status_code == 302
+
+
+def test_an_organiser_changes_their_password_and_their_other_sessions_end(app, create_user):
+    user = create_user()
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_in(here, user)
+    sign_in(elsewhere, user)
+    assert 'href="/organiser/password"' in here.get("/organiser/").get_data(as_text=True)
+    wrong = here.post(
+        "/organiser/password",
+        data={"current_password": "no", "password": "new password!", "confirm": "new password!"},
+    )
+    assert wrong.status_code == 400
+    assert "That is not your current password." in wrong.get_data(as_text=True)
+    response = here.post(
+        "/organiser/password",
+        data={
+            "current_password": ORGANISER_PASSWORD,
+            "password": "new password!",
+            "confirm": "new password!",
+        },
+    )
+    assert response.status_code == 302
+    assert response.location == "/organiser/"
+    page = here.get("/organiser/").get_data(as_text=True)
+    assert "Your password is changed. You are signed out everywhere else." in page
+    assert elsewhere.get("/organiser/").status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).check_password("new password!")

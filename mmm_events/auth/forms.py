@@ -44,3 +44,11 @@ class NewPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=1000)],
+        render_kw={"autocomplete": "current-password"},
+    )

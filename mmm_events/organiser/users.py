@@ -1,15 +1,17 @@
-"""Accounts, for administrators: who can sign in, with which role, and on which events."""
+"""Accounts: for administrators, who can sign in, with which role, and on which events; for
+everyone, their own password."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth import reset
 from ..auth import services as accounts
+from ..auth.forms import ChangePasswordForm
 from ..extensions import db
 from ..models import User, utcnow
 from .access import admin_required
@@ -82,3 +84,20 @@ def send_reset_link(user_id: int):
         "success",
     )
     return redirect(url_for("organiser.users"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    """Any organiser changes their own password; their other sessions end, this one goes on."""
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if user.check_password(form.current_password.data):
+            accounts.set_password(user, form.password.data, now=utcnow())
+            db.session.commit()
+            login_user(user)
+            flash(_("Your password is changed. You are signed out everywhere else."), "success")
+            return redirect(url_for("organiser.dashboard"))
+        form.current_password.errors.append(_("That is not your current password."))
+    status = 400 if form.errors else 200
+    return render_template("organiser/password.html", form=form), status
