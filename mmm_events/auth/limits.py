@@ -125,7 +125,6 @@ class Attempt:
     """A sign-in being checked, already written down as a failure (see ``reserve_sign_in``)."""
 
     id: int
-    at: datetime
     account: str
     address: str
     usual_address: bool
@@ -162,7 +161,7 @@ def reserve_sign_in(
     )
     db.session.add(row)
     db.session.commit()
-    return Attempt(row.id, now, account, address, usual)
+    return Attempt(row.id, account, address, usual)
 
 
 def check_sign_in(attempt: Attempt, now: datetime) -> None:
