@@ -49,15 +49,14 @@ class Gunicorn:
             ],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        self._wait_until_ready()
 
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + 60
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=30):
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused while the workers start, or slow on a busy machine
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start")
 
@@ -133,6 +132,7 @@ def gunicorn(database_url, tmp_path, app) -> Iterator:
     def start(**settings: str) -> Gunicorn:
         server = Gunicorn(database_url, tmp_path, **settings)
         servers.append(server)
+        server.wait_until_ready()
         return server
 
     yield start
