@@ -265,3 +265,14 @@ def test_admin_buttons_need_the_csrf_token(make_mail_app, create_user):
     response = client.post(f"/organiser/users/{sara.id}/reset-link", data={"csrf_token": token})
     assert response.status_code == 302
     assert emails_queued(app) == 1
+
+
+def test_the_link_comes_in_the_language_of_the_page_it_was_asked_from(
+    app, client, create_user, smtp_server
+):
+    user = create_user(name="Amina")
+    client.get("/language/fr")
+    ask_for_link(client, user.email)
+    [message] = delivered(app, smtp_server)
+    assert message["Subject"] == "Choisissez un nouveau mot de passe pour votre compte organisateur"
+    assert "Ce lien ne sert qu'une fois." in text_of(message)
