@@ -28,6 +28,7 @@ ADMIN_ONLY = {
     "organiser.outbox_retry_one",
     "organiser.users",
     "organiser.set_user_active",
+    "organiser.send_reset_link",
 }
 # Routes about no event in particular, open to every organiser.
 ANY_ORGANISER = {
@@ -35,6 +36,7 @@ ANY_ORGANISER = {
     "organiser.new_event",
     "organiser.news_list",
     "organiser.new_post",
+    "organiser.change_password",
 }
 
 

@@ -6,9 +6,11 @@ from .invitations import Invitation, InvitationStatus, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
-from .users import Role, User
+from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
 
 __all__ = [
+    "AccountAttempt",
+    "AttemptKind",
     "Event",
     "Invitation",
     "InvitationStatus",
@@ -16,12 +18,14 @@ __all__ = [
     "NewsPost",
     "OutboxMessage",
     "OutboxStatus",
+    "PasswordReset",
     "Registration",
     "RegistrationDay",
     "RegistrationStatus",
     "Role",
     "Suppression",
     "User",
+    "UsualAddress",
     "event_organiser",
     "utcnow",
 ]
