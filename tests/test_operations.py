@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -260,3 +262,13 @@ def test_backup_copies_the_sqlite_database_consistently(app, runner, create_even
     again = runner.invoke(args=["backup", str(destination)])
     assert again.exit_code == 1
     assert "exists already" in again.output
+
+
+def test_static_files_are_linked_with_the_hash_of_their_content(app, client):
+    page = client.get("/").get_data(as_text=True)
+    css = (Path(app.static_folder) / "css" / "site.css").read_bytes()
+    version = hashlib.sha256(css).hexdigest()[:12]
+    assert f'href="/static/css/site.css?v={version}"' in page
+    response = client.get(f"/static/css/site.css?v={version}")
+    assert response.status_code == 200
+    response.close()

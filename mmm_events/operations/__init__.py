@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     from .metrics import register_metrics
     from .readiness import bp as readiness_bp
     from .sentry import init_sentry
+    from .static_versions import register_static_versions
 
     for key, value in settings().items():
         app.config.setdefault(key, value)
@@ -46,5 +47,6 @@ def register(app: Flask) -> None:
     register_request_ids(app)
     register_metrics(app)
     app.register_blueprint(readiness_bp)
+    register_static_versions(app)
     app.cli.add_command(backup_command)
     init_sentry(app)
