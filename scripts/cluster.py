@@ -120,7 +120,7 @@ class Cluster:
         self.run.mkdir(parents=True, exist_ok=True)
         self._ensure_postgres()
         self._ensure_redis()
-        self._ensure_database()
+        self.ensure_database()
         self._flask("db", "upgrade")
         if self.settings.seed_demo:
             self._flask("seed-demo", "--if-empty")
@@ -283,7 +283,7 @@ class Cluster:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.1)
 
-    def _ensure_database(self) -> None:
+    def ensure_database(self) -> None:
         from sqlalchemy import create_engine, make_url, text
 
         url = make_url(self.settings.database_url)
