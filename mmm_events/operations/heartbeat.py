@@ -42,6 +42,8 @@ class _ProcessTotals:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # One write at a time: two threads inserting the first row at once would collide.
+        self.write_lock = threading.Lock()
         self.worker = ""
         self.sent = self.retried = self.failed = 0
         self.written_at = 0.0
@@ -80,7 +82,8 @@ def worker_beat(report) -> None:
         totals.written_at = time.monotonic()
         totals.written = counts
     try:
-        write_heartbeat(worker_name(), *counts)
+        with totals.write_lock:
+            write_heartbeat(worker_name(), *counts)
     except Exception:  # noqa: BLE001 - logged; a missed heartbeat is not a delivery failure
         current_app.logger.exception("mail-worker: could not write its heartbeat")
 
