@@ -1,7 +1,7 @@
 """`make cluster` starts nginx, two web servers and two mail workers, and stops them all.
 
 Needs PostgreSQL (TEST_DATABASE_URL; the cluster uses a database of its own beside it) and
-nginx; about 15 s.
+nginx; about 15 s. The production site in deploy/nginx/ is checked by `nginx -t` too.
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ from .conftest import POSTGRES_URL, free_port, postgres_url
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
-pytestmark = [
-    pytest.mark.skipif(not POSTGRES_URL, reason="the cluster runs on PostgreSQL"),
-    pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed"),
-]
+pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, str]:
@@ -86,6 +83,7 @@ def cluster(tmp_path):
         process.stdout.close()
 
 
+@pytest.mark.skipif(not POSTGRES_URL, reason="the cluster runs on PostgreSQL")
 def test_cluster_serves_through_nginx_and_stops_cleanly(cluster):
     process, ports, run = cluster
     requests = 12
@@ -120,3 +118,33 @@ def test_cluster_serves_through_nginx_and_stops_cleanly(cluster):
     assert process.stdout.read().splitlines()[-1] == "cluster: stopped"
     for port in (ports["nginx"], ports["web"], ports["web"] + 1):
         assert port_closed(port)
+
+
+def test_the_production_nginx_site_is_valid(tmp_path):
+    """deploy/nginx/mmm-events.conf as installed, with a certificate of our own."""
+    for name in ("mmm-events-proxy.conf", "mmm-events-proxy-headers.conf"):
+        shutil.copyfile(ROOT / "deploy" / "nginx" / name, tmp_path / name)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=events.example.org", "-keyout", str(tmp_path / "key.pem"),
+         "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )
+    site = (ROOT / "deploy" / "nginx" / "mmm-events.conf").read_text()
+    site = (
+        site.replace("/etc/letsencrypt/live/events.example.org/fullchain.pem",
+                     str(tmp_path / "cert.pem"))
+        .replace("/etc/letsencrypt/live/events.example.org/privkey.pem", str(tmp_path / "key.pem"))
+        .replace("/var/log/nginx/", f"{tmp_path}/")
+    )
+    (tmp_path / "mmm-events.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        "http { include /etc/nginx/mime.types; include mmm-events.conf; }\n"
+    )
+    result = subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
