@@ -214,6 +214,7 @@ def test_funnel_counts_and_chart(app, client, organiser, now):
             "failed": 0,
             "opened": 2,
             "accepted": 0,
+            "waiting": 0,
             "declined": 1,
             "checked_in": 0,
             "revoked": 1,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import force_locale
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from .. import mail
 from ..extensions import db
@@ -138,6 +138,21 @@ def sample_invitation(
         organisation=organisation,
         language=language,
         status=InvitationStatus.IMPORTED,
+    )
+
+
+def preview_invitation(event: Event, language: Language) -> Invitation:
+    """A sample for the wording page, with the first invitee's details when there is one, so
+    that the organiser sees the placeholders filled with real values."""
+    first = db.session.scalar(
+        select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id).limit(1)
+    )
+    return sample_invitation(
+        event,
+        email=first.email if first else "amina@example.org",
+        name=first.name if first else "Amina Diallo",
+        organisation=first.organisation if first else "UNESCO",
+        language=language,
     )
 
 
