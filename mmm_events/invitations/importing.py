@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -133,18 +132,11 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
+    # Imported here: openpyxl is loaded only when someone imports a spreadsheet.
+    from .spreadsheets import xlsx_rows
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(_l("This is not a readable Excel (.xlsx) file.")) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell(v) for v in row]
-    finally:
-        workbook.close()
+    for number, row in xlsx_rows(data, max_rows=MAX_ROWS):
+        yield number, [_cell(v) for v in row]
 
 
 def read_rows(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
