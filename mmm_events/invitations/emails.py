@@ -199,6 +199,8 @@ def queue_test(
 
 
 def render_queued(row: OutboxMessage) -> mail.Email:
+    """The worker's renderer: the email for the row's invitee, written now from the wording
+    and options recorded when it was queued (a test goes to a sample invitee)."""
     spec = row.render or {}
     event = db.session.get(Event, row.event_id) if row.event_id is not None else None
     if spec.get("test"):
