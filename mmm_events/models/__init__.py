@@ -2,7 +2,7 @@
 
 from ._base import utcnow
 from .events import Event, event_organiser
-from .invitations import Invitation, InvitationStatus, Suppression
+from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
@@ -19,6 +19,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",
+    "PendingImport",
     "Registration",
     "RegistrationDay",
     "RegistrationStatus",
