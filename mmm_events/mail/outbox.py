@@ -21,6 +21,7 @@ from sqlalchemy import insert
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..operations.logs import current_request_id
 
 # Whitespace that may break a line: all of it but the no-break spaces.
 _BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
@@ -153,6 +154,7 @@ def queue(
             "event_id": event_id,
             "registration_id": recipient.registration_id,
             "invitation_id": recipient.invitation_id,
+            "request_id": current_request_id(),
         }
         for recipient in recipients
     ]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from ..database import database_is_readable
 from ..events.services import upcoming_events
-from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
 from ..models import utcnow
 from ..news.services import latest_posts
@@ -32,10 +30,9 @@ def privacy():
 
 @bp.get("/healthz")
 def health():
-    """For load balancers and monitoring: 200 when the database answers."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    """For load balancers and monitoring: 200 when the database can be read, 503 when it
+    cannot or does not answer within HEALTH_CHECK_TIMEOUT seconds."""
+    if not database_is_readable(current_app):
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}
 
