@@ -1,14 +1,17 @@
-"""Never overbooked: many people registering at the same moment, each on its own connection."""
+"""Never overbooked: many people registering or cancelling at the same moment, each on its own
+connection, through the real views."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from mmm_events.extensions import db
-from mmm_events.models import Event, OutboxMessage, Registration
+from mmm_events.models import Event, OutboxMessage, Registration, RegistrationStatus
+from mmm_events.registrations.seats import seat_drift
 
 from .conftest import REGISTRATION_SERVER_NAME
 
@@ -74,3 +77,137 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
         assert db.session.get(Event, event.id).seats_taken == SEATS
         assert db.session.scalar(select(func.count(OutboxMessage.id))) == PEOPLE
         assert db.session.scalar(select(func.count(func.distinct(Registration.token)))) == PEOPLE
+
+
+# Cancellations and promotions racing each other ----------------------------------------------
+
+
+def threaded_app(make_app, database_url, people: int):
+    """An app whose pool gives each of ``people`` threads its own connection."""
+    if database_url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 60}, "pool_size": people, "max_overflow": 0}
+    else:
+        options = {"pool_size": 15, "max_overflow": 15, "pool_timeout": 120}
+    return make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=options)
+
+
+def fire_at_once(app, paths: list[str]) -> Counter:
+    """POST to each path from its own thread and client, all released together; the
+    response codes. Any exception in a thread fails the test."""
+    start = threading.Barrier(len(paths))
+    results: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def post(path: str) -> None:
+        client = app.test_client()
+        try:
+            start.wait()
+            status = client.post(path).status_code
+            with lock:
+                results.append(status)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=post, args=(path,)) for path in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return Counter(results)
+
+
+def queue_of(create_registration, event, now, confirmed: int, waiting: int):
+    """``confirmed`` people with a seat, then ``waiting`` people in arrival order."""
+    people = [
+        create_registration(event, created_at=now + timedelta(seconds=n))
+        for n in range(confirmed)
+    ]
+    people += [
+        create_registration(
+            event, status=RegistrationStatus.WAITING, created_at=now + timedelta(seconds=n)
+        )
+        for n in range(confirmed, confirmed + waiting)
+    ]
+    return people
+
+
+def statuses(app, event) -> dict[str, str]:
+    with app.app_context():
+        return {
+            r.email: r.status.value
+            for r in db.session.scalars(
+                select(Registration).where(Registration.event_id == event.id)
+            )
+        }
+
+
+def emails_by_kind(app) -> Counter:
+    with app.app_context():
+        return Counter(
+            (m.kind, m.registration_id) for m in db.session.scalars(select(OutboxMessage))
+        )
+
+
+def assert_seats_match(app, event) -> None:
+    """The invariant, through the check the maintenance command runs: no drift to report."""
+    with app.app_context():
+        assert seat_drift() == []
+        confirmed = db.session.scalar(
+            select(func.count()).where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+        assert db.session.get(Event, event.id).seats_taken == confirmed
+
+
+def test_a_double_submitted_cancellation_cancels_and_promotes_once(
+    make_app, database_url, create_event, create_registration, now
+):
+    app = threaded_app(make_app, database_url, 50)
+    event = create_event(capacity=SEATS)
+    people = queue_of(create_registration, event, now, confirmed=SEATS, waiting=50)
+    leaving = people[:25]
+
+    codes = fire_at_once(app, [f"/events/manage/{p.token}/cancel" for p in leaving] * 2)
+
+    assert set(codes) <= {302, 303} and sum(codes.values()) == 50
+    after = statuses(app, event)
+    assert Counter(after.values()) == {"confirmed": 50, "cancelled": 25, "waiting": 25}
+    assert [p.email for p in people if after[p.email] == "cancelled"] == [
+        p.email for p in leaving
+    ]
+    promoted = people[SEATS:SEATS + 25]
+    assert all(after[p.email] == "confirmed" for p in promoted)
+    assert emails_by_kind(app) == Counter(
+        [("registration_cancelled", p.id) for p in leaving]
+        + [("registration_promoted", p.id) for p in promoted]
+    )
+    assert_seats_match(app, event)
+
+
+def test_waiting_people_cancelling_while_being_promoted_lose_no_seat(
+    make_app, database_url, create_event, create_registration, now
+):
+    app = threaded_app(make_app, database_url, 50)
+    event = create_event(capacity=SEATS)
+    people = queue_of(create_registration, event, now, confirmed=SEATS, waiting=75)
+    leaving = people[:25] + people[SEATS:SEATS + 25]
+
+    codes = fire_at_once(app, [f"/events/manage/{p.token}/cancel" for p in leaving])
+
+    assert set(codes) <= {302, 303} and sum(codes.values()) == 50
+    after = statuses(app, event)
+    # Every seat freed went to the next person still waiting, in arrival order.
+    assert [p.email for p in people if after[p.email] == "confirmed"] == [
+        p.email for p in people[25:SEATS] + people[SEATS + 25:SEATS + 50]
+    ]
+    assert [p.email for p in people if after[p.email] == "waiting"] == [
+        p.email for p in people[SEATS + 50:]
+    ]
+    cancelled = Counter(kind for kind, _ in emails_by_kind(app).elements())
+    assert cancelled["registration_cancelled"] == 50
+    assert_seats_match(app, event)
