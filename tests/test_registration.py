@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from mmm_events.events import services
 from mmm_events.extensions import db
 from mmm_events.models import (
     Event,
@@ -20,6 +19,7 @@ from mmm_events.models import (
     Registration,
     RegistrationStatus,
 )
+from mmm_events.registrations import services
 
 from .conftest import REGISTRATION_SERVER_NAME
 

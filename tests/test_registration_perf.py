@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask_wtf.i18n import translations as flask_wtf_translations
+from mmm_events.events.emails import REGISTRATION_EMAIL
 from sqlalchemy import select, update
 
 from mmm_events.events import services
-from mmm_events.events.emails import REGISTRATION_EMAIL
 from mmm_events.events.forms import RegistrationForm
 from mmm_events.extensions import db
 from mmm_events.models import Event, OutboxMessage, Registration

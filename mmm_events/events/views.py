@@ -18,9 +18,10 @@ from flask_babel import gettext as _
 
 from ..extensions import db, limiter
 from ..models import Registration, RegistrationStatus, utcnow
+from ..registrations import services as registrations
+from ..registrations.emails import manage_url
 from . import services
 from .calendar import event_ics
-from .emails import manage_url
 from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -35,8 +36,8 @@ def index():
     )
 
 
-def _details(form: DetailsForm) -> services.RegistrationDetails:
-    return services.RegistrationDetails(
+def _details(form: DetailsForm) -> registrations.RegistrationDetails:
+    return registrations.RegistrationDetails(
         full_name=form.full_name.data,
         email=form.email.data,
         organisation=form.organisation.data or "",
@@ -55,7 +56,7 @@ def detail(slug: str):
     now = utcnow()
     state = event.registration_state(now)
     token = request.values.get("invitation", "", type=str)
-    invitation = services.invitation_for(event, token)
+    invitation = registrations.invitation_for(event, token)
     form = RegistrationForm()
     form.set_days(event.days, event.zone)
     refusal = None
@@ -92,14 +93,14 @@ def detail(slug: str):
     if not form.validate_on_submit():
         return page()
     try:
-        outcome = services.register(event, _details(form), now=now, invitation=invitation)
-    except services.InvalidDays:
+        outcome = registrations.register(event, _details(form), now=now, invitation=invitation)
+    except registrations.InvalidDays:
         form.days.errors = [_("Please choose days of the event.")]
         return page()
-    except services.InvalidEmail:
+    except registrations.InvalidEmail:
         form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
         return page()
-    except (services.RegistrationClosed, services.InvitationRequired):
+    except (registrations.RegistrationClosed, registrations.InvitationRequired):
         # The rules are checked above; this is only a change between those checks and now.
         db.session.rollback()
         refusal = _("Registration is not possible at the moment. Please reload the page.")
@@ -130,7 +131,7 @@ def registered(slug: str):
         "events/registered.html",
         event=registration.event,
         registration=registration,
-        position=services.waiting_position(registration),
+        position=registrations.waiting_position(registration),
     )
 
 
@@ -143,7 +144,7 @@ def send_link(slug: str):
         abort(404)
     form = EmailLinkForm()
     if form.validate_on_submit():
-        services.send_manage_link(event, form.email.data)
+        registrations.send_manage_link(event, form.email.data)
         db.session.commit()
     flash(
         _(
@@ -156,7 +157,7 @@ def send_link(slug: str):
 
 
 def _registration_or_404(token: str) -> Registration:
-    registration = services.registration_by_token(token)
+    registration = registrations.registration_by_token(token)
     if registration is None:
         abort(404)
     return registration
@@ -178,7 +179,7 @@ def manage(token: str):
         "events/manage.html",
         event=registration.event,
         registration=registration,
-        position=services.waiting_position(registration),
+        position=registrations.waiting_position(registration),
     )
 
 
@@ -200,13 +201,13 @@ def manage_edit(token: str):
         form.language.data = registration.language.value
     elif form.validate_on_submit():
         try:
-            services.update_registration(registration, _details(form))
-        except services.AlreadyRegistered:
+            registrations.update_registration(registration, _details(form))
+        except registrations.AlreadyRegistered:
             db.session.rollback()
             form.email.errors = [
                 _("This address is already used by another registration for this event.")
             ]
-        except services.InvalidDays:
+        except registrations.InvalidDays:
             form.days.errors = [_("Please choose days of the event.")]
         else:
             db.session.commit()
@@ -235,7 +236,7 @@ def manage_cancel(token: str):
         return redirect(url_for("events.manage", token=token))
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.cancel_registration(registration, now=utcnow())
+        registrations.cancel_registration(registration, now=utcnow())
         db.session.commit()
         flash(_("Your registration is cancelled. We have sent you an email."), "success")
         return redirect(url_for("events.manage", token=token), code=303)

@@ -19,9 +19,9 @@ from sqlalchemy import exists
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationDay
+from ..registrations.management import RegistrantFilter, filtered_query
 from .access import event_for_organiser
 from .blueprint import bp
-from .registrants import RegistrantFilter, filtered_query
 
 BATCH = 2000
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").

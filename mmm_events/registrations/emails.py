@@ -6,9 +6,9 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import mail
+from ..events.calendar import event_ics
 from ..extensions import db
 from ..models import Registration, RegistrationStatus
-from .calendar import event_ics
 from .ticket import check_in_qr_png, check_in_url
 
 RENDERER = "registration"
@@ -51,7 +51,7 @@ def registration_attachments(
     ticket = mail.Attachment(
         filename="check-in-code.png",
         content_type="image/png",
-        data=check_in_qr_png(check_in_url(registration.token)),
+        data=check_in_qr_png(check_in_url(registration.check_in_token)),
     )
     return calendar, ticket
 
