@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mmm_events.extensions import db
 from mmm_events.models import Event, OutboxMessage, Registration, RegistrationStatus
@@ -211,3 +211,43 @@ def test_waiting_people_cancelling_while_being_promoted_lose_no_seat(
     cancelled = Counter(kind for kind, _ in emails_by_kind(app).elements())
     assert cancelled["registration_cancelled"] == 50
     assert_seats_match(app, event)
+
+
+def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registration, now):
+    full = create_event(capacity=3)
+    queue_of(create_registration, full, now, confirmed=2, waiting=2)
+    undercounted = create_event(capacity=5)
+    queue_of(create_registration, undercounted, now, confirmed=2, waiting=0)
+    with app.app_context():
+        # A seat leaked (the count says 3 for 2 people) and a count that missed one person.
+        db.session.execute(update(Event).where(Event.id == full.id).values(seats_taken=3))
+        db.session.execute(update(Event).where(Event.id == undercounted.id).values(seats_taken=1))
+        db.session.commit()
+    runner = app.test_cli_runner()
+
+    found = runner.invoke(args=["doctor"])
+    assert found.exit_code == 1
+    assert found.output.splitlines() == [
+        f"{full.slug}: seats_taken 3, confirmed 2, capacity 3",
+        f"{undercounted.slug}: seats_taken 1, confirmed 2, capacity 5",
+        "Run `flask doctor --repair` to put this right.",
+    ]
+    assert statuses(app, full)["person3@example.org"] == "waiting"
+
+    repaired = runner.invoke(args=["doctor", "--repair"])
+    assert repaired.exit_code == 1
+    assert repaired.output.splitlines()[-1] == f"{full.slug}: 1 moved up from the waiting list"
+    # The freed seat went to the first person waiting, who is emailed.
+    assert statuses(app, full) == {
+        "person1@example.org": "confirmed",
+        "person2@example.org": "confirmed",
+        "person3@example.org": "confirmed",
+        "person4@example.org": "waiting",
+    }
+    assert [kind for kind, _ in emails_by_kind(app)] == ["registration_promoted"]
+    assert_seats_match(app, full)
+
+    clean = runner.invoke(args=["doctor"])
+    assert (clean.exit_code, clean.output) == (
+        0, "Seat counts match the confirmed registrations.\n"
+    )

@@ -87,13 +87,13 @@ def repair_seat_drift() -> list[SeatDrift]:
     """
     drifts = seat_drift()
     confirmed = _confirmed_count()
+    # The smaller of two values: min() with two arguments on SQLite, least() elsewhere.
+    smaller = func.min if db.session.get_bind().dialect.name == "sqlite" else func.least
     for drift in drifts:
         db.session.execute(
             update(Event)
             .where(Event.id == drift.event_id, Event.seats_taken != confirmed)
-            .values(seats_taken=func.min(confirmed, Event.capacity)
-                    if db.session.get_bind().dialect.name == "sqlite"
-                    else func.least(confirmed, Event.capacity))
+            .values(seats_taken=smaller(confirmed, Event.capacity))
             .execution_options(synchronize_session=False)
         )
     return drifts
