@@ -19,7 +19,7 @@ from mmm_events.models import (
     Registration,
     RegistrationStatus,
 )
-from mmm_events.registrations import services
+from mmm_events.registrations import services, status
 
 from .conftest import REGISTRATION_SERVER_NAME
 
@@ -456,7 +456,7 @@ def test_cancel_promotes_the_first_waiting(app, conference, now):
             for n in range(3)
         ]
         db.session.commit()
-        promoted = services.cancel_registration(people[0], now=now)
+        promoted = status.cancel_registration(people[0], now=now)
         db.session.commit()
         assert promoted.id == people[1].id
         assert people[0].cancelled_at == now
@@ -482,9 +482,9 @@ def test_cancelling_a_waiting_registration_promotes_nobody(app, conference, now)
         services.register(loaded, details(loaded.days, email="p0@example.org"), now=now)
         waiting = services.register(loaded, details(loaded.days, email="p1@example.org"), now=now)
         db.session.commit()
-        assert services.cancel_registration(waiting.registration, now=now) is None
+        assert status.cancel_registration(waiting.registration, now=now) is None
         db.session.commit()
-        assert services.cancel_registration(waiting.registration, now=now) is None
+        assert status.cancel_registration(waiting.registration, now=now) is None
     assert statuses(app, event.id) == [("p0@example.org", "confirmed"),
                                        ("p1@example.org", "cancelled")]
     assert seats_taken(app, event.id) == 1
@@ -499,12 +499,12 @@ def test_organiser_promotion_needs_a_free_seat(app, conference, now):
             loaded, details(loaded.days, email="p1@example.org"), now=now
         ).registration
         db.session.commit()
-        assert services.promote_registration(waiting, now=now) is False
+        assert status.promote_registration(waiting, now=now) is False
         loaded.capacity = 2
         db.session.commit()
-        assert services.promote_registration(waiting, now=now) is True
+        assert status.promote_registration(waiting, now=now) is True
         db.session.commit()
-        assert services.promote_registration(waiting, now=now) is False
+        assert status.promote_registration(waiting, now=now) is False
         last = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
         assert (last.kind, last.recipient) == ("registration_promoted", "p1@example.org")
     assert seats_taken(app, event.id) == 2
@@ -518,7 +518,7 @@ def test_send_confirmation_enqueues_again(app, conference, now):
         db.session.commit()
         services.send_confirmation(registration)
         db.session.commit()
-        services.cancel_registration(registration, now=now)
+        status.cancel_registration(registration, now=now)
         services.send_confirmation(registration)
         db.session.commit()
         kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
@@ -805,7 +805,7 @@ def test_registering_again_after_cancelling_joins_the_end_of_the_queue(app, clie
         second = db.session.scalar(
             select(Registration).where(Registration.email == "second@example.org")
         )
-        promoted = services.cancel_registration(second, now=now + timedelta(days=1))
+        promoted = status.cancel_registration(second, now=now + timedelta(days=1))
         db.session.commit()
         assert promoted.email == "third@example.org"
         amina = db.session.scalar(select(Registration).where(Registration.token == first))

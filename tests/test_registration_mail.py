@@ -24,7 +24,7 @@ from mmm_events.extensions import db
 from mmm_events.mail import worker
 from mmm_events.mail.worker import claim_due, deliver_due, delivery_threads
 from mmm_events.models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
-from mmm_events.registrations import services
+from mmm_events.registrations import services, status
 
 from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, sign_in
 
@@ -196,7 +196,7 @@ def test_the_waiting_list_gets_no_check_in_code_until_promoted(
         first = db.session.scalar(
             select(Registration).where(Registration.email == "amina@example.org")
         )
-        services.cancel_registration(first, now=utcnow())
+        status.cancel_registration(first, now=utcnow())
         db.session.commit()
         second_token = db.session.scalar(
             select(Registration.check_in_token).where(Registration.email == "second@example.org")

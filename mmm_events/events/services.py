@@ -13,7 +13,7 @@ from ..models._base import worth_looking_up
 
 # Kept importable from here for the organiser's event form (organiser/events.py), which adds
 # seats and fills them; its rules live with the other registration rules.
-from ..registrations.services import fill_free_seats  # noqa: F401
+from ..registrations.status import fill_free_seats  # noqa: F401
 
 
 def upcoming_events(now: datetime, limit: int | None = None) -> list[Event]:

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from ..extensions import db, limiter
 from ..models import Registration, RegistrationStatus, utcnow
 from ..registrations import services as registrations
+from ..registrations import status
 from ..registrations.emails import manage_url
 from . import services
 from .calendar import event_ics
@@ -48,8 +49,22 @@ def _details(form: DetailsForm) -> registrations.RegistrationDetails:
     )
 
 
+def _prefill(form: RegistrationForm, event, invitation) -> None:
+    """Every day ticked, the page's language, and what the invitation knows of the person."""
+    form.days.data = [d.isoformat() for d in event.days]
+    form.language.data = "fr" if str(get_locale()) == "fr" else "en"
+    if invitation is not None:
+        form.full_name.data = invitation.name
+        form.email.data = invitation.email
+        form.organisation.data = invitation.organisation
+        form.language.data = invitation.language.value
+        form.invitation.data = invitation.token
+
+
 @bp.route("/<slug>", methods=["GET", "POST"])
 def detail(slug: str):
+    # Longer than most views: every outcome of the RSVP re-renders this one page with the
+    # same form and event, which the nested page() keeps in one place.
     event = services.published_event(slug)
     if event is None:
         abort(404)
@@ -76,14 +91,7 @@ def detail(slug: str):
         ), status
 
     if request.method == "GET":
-        form.days.data = [d.isoformat() for d in event.days]
-        form.language.data = "fr" if str(get_locale()) == "fr" else "en"
-        if invitation is not None:
-            form.full_name.data = invitation.name
-            form.email.data = invitation.email
-            form.organisation.data = invitation.organisation
-            form.language.data = invitation.language.value
-            form.invitation.data = invitation.token
+        _prefill(form, event, invitation)
         return page()
 
     if state != "open":
@@ -131,7 +139,7 @@ def registered(slug: str):
         "events/registered.html",
         event=registration.event,
         registration=registration,
-        position=registrations.waiting_position(registration),
+        position=status.waiting_position(registration),
     )
 
 
@@ -179,7 +187,7 @@ def manage(token: str):
         "events/manage.html",
         event=registration.event,
         registration=registration,
-        position=registrations.waiting_position(registration),
+        position=status.waiting_position(registration),
     )
 
 
@@ -236,7 +244,7 @@ def manage_cancel(token: str):
         return redirect(url_for("events.manage", token=token))
     form = ConfirmForm()
     if form.validate_on_submit():
-        registrations.cancel_registration(registration, now=utcnow())
+        status.cancel_registration(registration, now=utcnow())
         db.session.commit()
         flash(_("Your registration is cancelled. We have sent you an email."), "success")
         return redirect(url_for("events.manage", token=token), code=303)

@@ -9,6 +9,7 @@ from flask_babel import _
 from ..extensions import db
 from ..models import Registration, RegistrationStatus, utcnow
 from ..registrations import services as registration_services
+from ..registrations import status as registration_status
 from ..registrations.management import (
     RegistrantFilter,
     emails_about,
@@ -68,7 +69,7 @@ def cancel_registration(registration_id: int):
     if registration.status is RegistrationStatus.CANCELLED:
         flash(_("This registration was already cancelled."), "warning")
     else:
-        promoted = registration_services.cancel_registration(registration, now=utcnow())
+        promoted = registration_status.cancel_registration(registration, now=utcnow())
         db.session.commit()
         flash(_("The registration is cancelled and the person is told by email."), "success")
         if promoted is not None:
@@ -87,7 +88,7 @@ def promote_registration(registration_id: int):
     registration = registration_for_organiser(registration_id)
     if registration.status is not RegistrationStatus.WAITING:
         flash(_("Only someone on the waiting list can be confirmed this way."), "warning")
-    elif registration_services.promote_registration(registration, now=utcnow()):
+    elif registration_status.promote_registration(registration, now=utcnow()):
         db.session.commit()
         flash(_("Confirmed: the person is told by email."), "success")
     else:

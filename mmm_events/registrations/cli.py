@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from ..extensions import db
 from ..models import Event, utcnow
 from .seats import repair_seat_drift, seat_drift
-from .services import fill_free_seats
+from .status import fill_free_seats
 
 
 @click.command("doctor")

@@ -1,19 +1,16 @@
-"""The rules of registering (RSVP), changing, cancelling, and the waiting list.
+"""The rules of registering (RSVP) and of changing one's details. Cancelling and the waiting
+list are in ``status``.
 
 Each function takes explicit arguments, changes the session, and leaves the commit to its
-caller. A change of status is one conditional UPDATE on the status the row has
-(``_change_status``): of two requests making the same change at once (a double click, a
-retried POST), the database lets one through, and only that one frees or takes a seat and
-queues an email.
+caller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import addresses
@@ -30,7 +27,8 @@ from ..models import (
 )
 from ..models._base import worth_looking_up
 from .emails import queue_status_email
-from .seats import claim_seat, release_seat
+from .seats import claim_seat
+from .status import change_status
 
 
 class RegistrationError(Exception):
@@ -126,6 +124,18 @@ def _checked_days(event: Event, days: list[date]) -> list[date]:
     return chosen
 
 
+def _admitting_invitation(event: Event, invitation: Invitation | None) -> Invitation | None:
+    """The invitation that admits this person to ``event``, or None when none is needed;
+    ``InvitationRequired`` when the event is by invitation only and none is valid."""
+    if invitation is not None and (
+        invitation.event_id != event.id or invitation.status is InvitationStatus.REVOKED
+    ):
+        invitation = None
+    if event.invite_only and invitation is None:
+        raise InvitationRequired()
+    return invitation
+
+
 def _invitation_used(invitation: Invitation) -> bool:
     return db.session.scalar(
         select(Registration.id).where(Registration.invitation_id == invitation.id)
@@ -149,12 +159,7 @@ def register(
     state = event.registration_state(now)
     if state != "open":
         raise RegistrationClosed(state)
-    if invitation is not None and (
-        invitation.event_id != event.id or invitation.status is InvitationStatus.REVOKED
-    ):
-        invitation = None
-    if event.invite_only and invitation is None:
-        raise InvitationRequired()
+    invitation = _admitting_invitation(event, invitation)
     email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
     existing = existing_registration(event, email_normalised)
@@ -216,7 +221,7 @@ def _register_again(
 ) -> RegistrationOutcome:
     """Someone who cancelled registers again: the same row (the address stays unique) with
     the new details, joining the end of the queue as if new."""
-    reopened = _change_status(
+    reopened = change_status(
         registration,
         RegistrationStatus.WAITING,
         now=now,
@@ -258,133 +263,6 @@ def update_registration(registration: Registration, details: RegistrationDetails
         db.session.flush()
     except IntegrityError as exc:
         raise AlreadyRegistered() from exc
-
-
-def _change_status(
-    registration: Registration,
-    to: RegistrationStatus,
-    *,
-    now: datetime,
-    expected: RegistrationStatus | None = None,
-    **values: Any,
-) -> RegistrationStatus | None:
-    """Move ``registration`` to ``to`` with one conditional UPDATE; the status it had, or
-    None when there was nothing to change (another request made the change first).
-
-    With ``expected``, only from that status. Without, from whatever status the row has: when
-    it changed since it was read (a waiting person promoted meanwhile), it is read again and
-    the change retried from there, so that the caller frees the seat the row holds now. The
-    UPDATE waits for a simultaneous change of the row to commit (PostgreSQL's row lock,
-    SQLite's write lock), so what is read after it is current.
-    """
-    while True:
-        current = expected or registration.status
-        if current is to:
-            return None
-        changed = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration.id, Registration.status == current)
-            .values(status=to, updated_at=now, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.expire(registration, ["status", "updated_at", *values])
-        if changed == 1:
-            return current
-        if expected is not None:
-            return None
-
-
-def cancel_registration(registration: Registration, *, now: datetime) -> Registration | None:
-    """Cancel, free the seat, and give it to the first person waiting; the caller commits.
-
-    Returns the registration promoted, if any. Both people are emailed, once: a second,
-    simultaneous cancellation of the same registration changes nothing.
-    """
-    previous = _change_status(
-        registration, RegistrationStatus.CANCELLED, now=now, cancelled_at=now
-    )
-    if previous is None:
-        return None
-    queue_status_email(registration, "registration_cancelled")
-    if previous is not RegistrationStatus.CONFIRMED:
-        return None
-    release_seat(registration.event)
-    return _seat_first_waiting(registration.event, now=now)
-
-
-def promote_registration(registration: Registration, *, now: datetime) -> bool:
-    """The organiser's "confirm": move this waiting person to a free seat and email them.
-    False when no seat is free or they are no longer waiting."""
-    event = registration.event
-    if not claim_seat(event):
-        return False
-    if not _confirm(registration, now=now):
-        release_seat(event)
-        return False
-    return True
-
-
-def fill_free_seats(event: Event, *, now: datetime) -> list[Registration]:
-    """Give the event's free seats to the people waiting, in the order they registered, and
-    email each of them (seats were added); the caller commits. Returns those promoted."""
-    promoted: list[Registration] = []
-    while (registration := _seat_first_waiting(event, now=now)) is not None:
-        promoted.append(registration)
-    return promoted
-
-
-def _seat_first_waiting(event: Event, *, now: datetime) -> Registration | None:
-    """Claim a free seat for the first person waiting; the person, or None when no seat is
-    free or nobody waits. Someone who cancels meanwhile is passed over for the next."""
-    if not claim_seat(event):
-        return None
-    while (waiting := _first_waiting(event)) is not None:
-        if _confirm(waiting, now=now):
-            return waiting
-    release_seat(event)
-    return None
-
-
-def _confirm(registration: Registration, *, now: datetime) -> bool:
-    """Waiting to confirmed, on the seat the caller claimed, once; the person is emailed."""
-    if _change_status(
-        registration, RegistrationStatus.CONFIRMED, now=now, expected=RegistrationStatus.WAITING
-    ) is None:
-        return False
-    queue_status_email(registration, "registration_promoted")
-    return True
-
-
-def _first_waiting(event: Event) -> Registration | None:
-    return db.session.scalar(
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.WAITING,
-        )
-        .order_by(Registration.created_at, Registration.id)
-        .limit(1)
-    )
-
-
-def waiting_position(registration: Registration) -> int | None:
-    """1 for the next person to get a seat; None for someone not waiting. The queue is in
-    order of registration time."""
-    if registration.status is not RegistrationStatus.WAITING:
-        return None
-    return 1 + db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == registration.event_id,
-            Registration.status == RegistrationStatus.WAITING,
-            or_(
-                Registration.created_at < registration.created_at,
-                and_(
-                    Registration.created_at == registration.created_at,
-                    Registration.id < registration.id,
-                ),
-            ),
-        )
-    )
 
 
 def send_confirmation(registration: Registration) -> None:
