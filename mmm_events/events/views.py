@@ -98,16 +98,17 @@ def detail(slug: str):
         return page(409)
     if refusal is not None:
         return page(403)
+    # Refused input: the form again with its messages, as 422 (Unprocessable Content).
     if not form.validate_on_submit():
-        return page()
+        return page(422)
     try:
         outcome = registrations.register(event, _details(form), now=now, invitation=invitation)
     except registrations.InvalidDays:
         form.days.errors = [_("Please choose days of the event.")]
-        return page()
+        return page(422)
     except registrations.InvalidEmail:
         form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
-        return page()
+        return page(422)
     except (registrations.RegistrationClosed, registrations.InvitationRequired):
         # The rules are checked above; this is only a change between those checks and now.
         db.session.rollback()
@@ -223,7 +224,7 @@ def manage_edit(token: str):
             return redirect(url_for("events.manage", token=token), code=303)
     return render_template(
         "events/manage_edit.html", event=event, registration=registration, form=form
-    )
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.get("/manage/<token>/calendar.ics")
