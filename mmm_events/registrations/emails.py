@@ -57,6 +57,15 @@ def registration_attachments(
 
 
 def render_status_email(row) -> mail.Email:
+    # The worker writes each email into its row as it goes and commits the batch after
+    # sending it. Flushing those writes here (a query's autoflush) would take SQLite's write
+    # lock for the rest of the batch, while the mail server takes its time: every RSVP would
+    # wait for the mail server. So this reads without flushing.
+    with db.session.no_autoflush:
+        return _render_status_email(row)
+
+
+def _render_status_email(row) -> mail.Email:
     registration = db.session.scalar(
         select(Registration).where(Registration.id == row.registration_id)
     )
