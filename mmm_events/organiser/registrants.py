@@ -19,7 +19,6 @@ from ..registrations.management import (
 from .access import event_for_organiser
 from .blueprint import bp
 
-__all__ = ["registration_counts"]  # also the organiser's event pages' counts
 
 
 def registration_for_organiser(registration_id: int) -> Registration:
