@@ -13,7 +13,7 @@ from mmm_events.extensions import db
 from mmm_events.models import Event, OutboxMessage, Registration, RegistrationStatus
 from mmm_events.registrations.seats import seat_drift
 
-from .conftest import REGISTRATION_SERVER_NAME
+from .conftest import REGISTRATION_SERVER_NAME, sign_in
 
 PEOPLE = 200
 SEATS = 50
@@ -91,9 +91,10 @@ def threaded_app(make_app, database_url, people: int):
     return make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=options)
 
 
-def fire_at_once(app, paths: list[str]) -> Counter:
-    """POST to each path from its own thread and client, all released together; the
-    response codes. Any exception in a thread fails the test."""
+def fire_at_once(app, paths: list[str], prepare=None) -> Counter:
+    """POST to each path from its own thread and client (first given to ``prepare``, say to
+    sign in), all released together; the response codes. Any exception in a thread fails
+    the test."""
     start = threading.Barrier(len(paths))
     results: list[int] = []
     errors: list[BaseException] = []
@@ -102,6 +103,8 @@ def fire_at_once(app, paths: list[str]) -> Counter:
     def post(path: str) -> None:
         client = app.test_client()
         try:
+            if prepare is not None:
+                prepare(client)
             start.wait()
             status = client.post(path).status_code
             with lock:
@@ -251,3 +254,34 @@ def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registr
     assert (clean.exit_code, clean.output) == (
         0, "Seat counts match the confirmed registrations.\n"
     )
+
+
+def test_an_organiser_cancelling_twice_at_once_cancels_and_promotes_once(
+    make_app, database_url, create_event, create_registration, create_user, now
+):
+    app = threaded_app(make_app, database_url, 20)
+    event = create_event(capacity=5)
+    people = queue_of(create_registration, event, now, confirmed=5, waiting=5)
+    organiser = create_user(events=(event,))
+    leaving = people[:10:2]  # every other person: three confirmed, two waiting
+
+    codes = fire_at_once(
+        app,
+        [f"/organiser/registrations/{p.id}/cancel" for p in leaving] * 2,
+        prepare=lambda client: sign_in(client, organiser),
+    )
+
+    assert codes == {302: 10}
+    after = statuses(app, event)
+    assert [p.email for p in people if after[p.email] == "confirmed"] == [
+        p.email for p in (people[1], people[3], people[5], people[7], people[9])
+    ]
+    emails = emails_by_kind(app)
+    assert {key: n for key, n in emails.items() if key[0] == "registration_cancelled"} == {
+        ("registration_cancelled", p.id): 1 for p in leaving
+    }
+    # A waiting person cancelled may have been promoted a moment before: one email each.
+    promoted = {key[1]: n for key, n in emails.items() if key[0] == "registration_promoted"}
+    assert set(promoted.values()) == {1}
+    assert {people[5].id, people[7].id, people[9].id} <= set(promoted)
+    assert_seats_match(app, event)

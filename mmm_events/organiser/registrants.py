@@ -20,7 +20,6 @@ from .access import event_for_organiser
 from .blueprint import bp
 
 
-
 def registration_for_organiser(registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
     if registration is None:
