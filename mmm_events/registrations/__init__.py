@@ -1,3 +1,4 @@
-"""Registrations (RSVPs): the rules of registering, cancelling and the waiting list
-(``services``), the seats they count (``seats``), their emails (``emails``), and the
-organiser's management of them (``management``)."""
+"""Registrations (RSVPs): registering and changing one's details (``services``), cancelling
+and the waiting list (``status``), the seats they count (``seats``, and ``flask doctor`` in
+``cli``), their emails and check-in code (``emails``, ``ticket``), and the organiser's
+management of them (``management``)."""
