@@ -335,3 +335,17 @@ def test_arabic_subjects_and_display_names_travel_as_rfc_2047_encoded_words():
     [to] = message["To"].addresses
     assert (to.display_name, to.addr_spec) == (ARABIC_NAME, "amina@example.org")
     assert message["Subject"] == subject
+
+
+def test_organisers_preview_the_invitation_in_arabic(app, client, conference, create_user):
+    client.get("/language/fr")
+    sign_in(client, create_user(events=(conference,)))
+    response = client.get(
+        f"/organiser/events/{conference.id}/invitations/preview.html", query_string={"lang": "ar"}
+    )
+    assert response.status_code == 200
+    html = html_of(response)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "International Conference #Mothers4Peace" in visible(html)
+    # Signing in kept the language chosen before.
+    assert '<html lang="fr">' in html_of(client.get("/organiser/"))
