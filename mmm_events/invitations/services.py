@@ -27,6 +27,7 @@ from ..models import (
     Suppression,
 )
 from ..models._base import new_token, worth_looking_up
+from ..privacy import suppression_key
 from .emails import INVITATION_KIND, REMINDER_KIND, queue_invitations
 from .importing import ImportReport, InviteeRow, MergedRow, parse_rows, read_rows
 
@@ -56,16 +57,18 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]
 
 
 def _not_suppressed():
-    return ~exists().where(Suppression.email_normalised == Invitation.email_normalised)
+    return ~exists().where(Suppression.email_key == Invitation.email_key)
 
 
 def suppressed_among(emails: Sequence[str]) -> set[str]:
     """Which of these normalised addresses asked to receive no more invitations."""
     found: set[str] = set()
-    for chunk in _chunks(list(emails)):
+    by_key = {suppression_key(email): email for email in emails}
+    for chunk in _chunks(list(by_key)):
         found.update(
-            db.session.scalars(
-                select(Suppression.email_normalised).where(Suppression.email_normalised.in_(chunk))
+            by_key[key]
+            for key in db.session.scalars(
+                select(Suppression.email_key).where(Suppression.email_key.in_(chunk))
             )
         )
     return found
@@ -335,7 +338,7 @@ def unsubscribe(email: str, *, reason: str) -> None:
         return
     try:
         with db.session.begin_nested():
-            db.session.add(Suppression(email_normalised=key, reason=reason))
+            db.session.add(Suppression(email_key=suppression_key(key), reason=reason))
     except IntegrityError:
         # The same address unsubscribed at the same moment from another message: done.
         return
@@ -385,7 +388,7 @@ def invitees(
 ) -> list[tuple[Invitation, Registration | None, bool]]:
     """One page of invitees (keyset by id) with their registration and whether they
     unsubscribed; ``state`` is a funnel stage or "revoked"."""
-    unsubscribed = exists().where(Suppression.email_normalised == Invitation.email_normalised)
+    unsubscribed = exists().where(Suppression.email_key == Invitation.email_key)
     query = (
         select(Invitation, Registration, unsubscribed)
         .outerjoin(Registration, Registration.invitation_id == Invitation.id)

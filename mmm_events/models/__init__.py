@@ -5,10 +5,15 @@ from .events import Event, event_organiser
 from .invitations import Invitation, InvitationStatus, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
+from .privacy import AuditEntry, Consent, Erasure, PrivacyNotice
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
 from .users import Role, User
 
 __all__ = [
+    "AuditEntry",
+    "Consent",
+    "Erasure",
+    "PrivacyNotice",
     "Event",
     "Invitation",
     "InvitationStatus",
