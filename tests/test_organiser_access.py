@@ -28,6 +28,12 @@ ADMIN_ONLY = {
     "organiser.outbox_retry_one",
     "organiser.users",
     "organiser.set_user_active",
+    "organiser.privacy_notice",
+    "organiser.audit_log",
+    "organiser.audit_export",
+    "organiser.people_search",
+    "organiser.people_export",
+    "organiser.people_erase",
 }
 # Routes about no event in particular, open to every organiser.
 ANY_ORGANISER = {
@@ -35,6 +41,7 @@ ANY_ORGANISER = {
     "organiser.new_event",
     "organiser.news_list",
     "organiser.new_post",
+    "organiser.processing_record",
 }
 
 

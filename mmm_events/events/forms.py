@@ -133,6 +133,10 @@ class DetailsForm(Form):
             plain_text,
         ],
     )
+    needs_consent = BooleanField(
+        _l("I agree that Make Mothers Matter keeps these needs, which may concern my health, "
+           "to organise my attendance. Without this, they are not kept.")
+    )
     language = RadioField(
         _l("Language for emails"),
         choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")],

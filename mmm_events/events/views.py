@@ -18,6 +18,8 @@ from flask_babel import gettext as _
 
 from ..extensions import db, limiter
 from ..models import Registration, RegistrationStatus, utcnow
+from ..privacy import consent as privacy_consent
+from ..privacy.views import refuse_erased
 from . import services
 from .calendar import event_ics
 from .emails import manage_url
@@ -42,7 +44,7 @@ def _details(form: DetailsForm) -> services.RegistrationDetails:
         organisation=form.organisation.data or "",
         country=form.country.data,
         days=form.chosen_days(),
-        needs=form.needs.data or "",
+        needs=privacy_consent.special_category_kept(form.needs.data, form.needs_consent.data),
         language=form.language.data,
     )
 
@@ -111,6 +113,7 @@ def detail(slug: str):
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
+    privacy_consent.record_consent(registration=outcome.registration, now=now)
     registration_id = outcome.registration.id  # read before the commit expires it (a query)
     db.session.commit()
     session["registration_id"] = registration_id
@@ -159,6 +162,7 @@ def _registration_or_404(token: str) -> Registration:
     registration = services.registration_by_token(token)
     if registration is None:
         abort(404)
+    refuse_erased(registration=registration)
     return registration
 
 
@@ -197,6 +201,7 @@ def manage_edit(token: str):
         form.country.data = registration.country
         form.days.data = [d.isoformat() for d in registration.days]
         form.needs.data = registration.needs
+        form.needs_consent.data = bool(registration.needs)
         form.language.data = registration.language.value
     elif form.validate_on_submit():
         try:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus, utcnow
+from ..privacy import audit
 from .access import event_for_organiser
 from .blueprint import bp
 from .registrants import RegistrantFilter, filtered_query
@@ -100,6 +101,8 @@ def check_in_registration(token: str):
     registration = _registration_by_token(token)
     if request.method == "POST":
         _flash_result(registration, check_in(registration, now=utcnow()))
+        audit.record(audit.REGISTRANT_CHECKED_IN, event_id=registration.event_id,
+                     detail={"registration": registration.id})
         db.session.commit()
         back = request.form.get("back_to_search")
         if back is not None:

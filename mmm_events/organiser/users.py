@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..auth import services as accounts
 from ..extensions import db
 from ..models import User
+from ..privacy import audit
 from .access import admin_required
 from .blueprint import bp
 from .forms import UserForm
@@ -32,6 +33,7 @@ def users():
             db.session.rollback()
             form.email.errors.append(_("There is already an account with this email address."))
         else:
+            audit.record(audit.ACCOUNT_CREATED, subject=user.email, detail={"admin": user.is_admin})
             db.session.commit()
             flash(_("The account for %(email)s is created.", email=user.email), "success")
             return redirect(url_for("organiser.users"))
@@ -52,6 +54,7 @@ def set_user_active(user_id: int):
         flash(_("You cannot switch off your own account."), "error")
         return redirect(url_for("organiser.users"))
     user.is_active = request.form.get("active") == "1"
+    audit.record(audit.ACCOUNT_SWITCHED, subject=user.email, detail={"active": user.is_active})
     db.session.commit()
     message = (
         _("%(email)s can sign in again.", email=user.email)
