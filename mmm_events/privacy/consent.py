@@ -42,7 +42,13 @@ def publish_notice(bodies: dict[str, str], *, author: User, now: datetime) -> Pr
     latest = db.session.scalar(select(func.max(PrivacyNotice.version))) or 0
     notice = PrivacyNotice(
         version=latest + 1,
-        bodies={code: text.strip() for code, text in bodies.items() if text.strip()},
+        # Line ends as browsers send them (CRLF) become plain newlines: paragraphs are
+        # separated by one blank line.
+        bodies={
+            code: text.replace("\r\n", "\n").strip()
+            for code, text in bodies.items()
+            if text.strip()
+        },
         published_at=now,
         author_id=author.id,
     )

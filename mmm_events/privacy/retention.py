@@ -148,10 +148,11 @@ def _expired_uploads(*, dry_run: bool) -> list[Path]:
 def purge(*, now: datetime, dry_run: bool = False) -> PurgeReport:
     """Apply every retention rule once; the caller commits (nothing to commit on a dry run)."""
     report = PurgeReport()
+    # Bodies first, so that a dry run counts what the real run does.
+    report.outbox_bodies = _purge_outbox_bodies(dry_run=dry_run, now=now)
     for event in _expired_events(now):
         done = _purge_event(event, dry_run=dry_run, now=now)
         if done is not None:
             report.events.append(done)
-    report.outbox_bodies = _purge_outbox_bodies(dry_run=dry_run, now=now)
     report.uploads = _expired_uploads(dry_run=dry_run)
     return report
