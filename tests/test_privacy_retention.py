@@ -171,3 +171,27 @@ def test_add_months_keeps_the_day_or_takes_the_last():
                                                                             tzinfo=UTC)
     assert add_months(datetime(2026, 8, 15, tzinfo=UTC), 6) == datetime(2027, 2, 15, tzinfo=UTC)
     assert add_months(datetime(2026, 3, 15, tzinfo=UTC), -6) == datetime(2025, 9, 15, tzinfo=UTC)
+
+
+def test_readme_record_of_processing_is_the_generated_one(app):
+    from mmm_events import PROJECT_ROOT
+    from mmm_events.privacy.record import as_markdown, record_of_processing
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("<!-- record-of-processing -->\n")[1].split("\n<!-- /record")[0]
+    with app.test_request_context():
+        assert section == as_markdown(record_of_processing())
+
+
+def test_record_page_follows_the_settings(make_app, client, create_user, create_event):
+    from tests.conftest import sign_in
+
+    app = make_app(PRIVACY_RETENTION_MONTHS=3, PRIVACY_OUTBOX_BODY_DAYS=7)
+    client = app.test_client()
+    event = create_event(title="Mine")
+    sign_in(client, create_user(events=(event,)))
+    page = client.get("/organiser/privacy/record").text
+    assert "Until 3 months after the event ends" in page
+    assert "Texts of emails: 7 days after sending." in page
+    assert "accessibility or dietary needs, only with their explicit consent" in page
+    assert "Mine:" in page

@@ -102,6 +102,8 @@ TABLES: dict[str, TableUse] = {
     "registration_day": TableUse(
         _l("Days attended"), _l("To plan each day of a multi-day event."), _ORGANISERS,
         Retention.EVENT,
+        # Kept at erasure: without the registration's details, a day is only a count.
+        {"day": personal(_l("the days they attend"), KEEP)},
     ),
     "invitation": TableUse(
         _l("Invitations"),
@@ -127,6 +129,8 @@ TABLES: dict[str, TableUse] = {
         _l("To prove which version of the privacy notice a person agreed to, and when."),
         _ORGANISERS,
         Retention.EVENT,
+        {"given_at": personal(_l("when they agreed, to which version, and whether to keeping "
+                                 "their needs"), KEEP)},
     ),
     "erasure": TableUse(
         _l("Erasures"),
@@ -138,7 +142,8 @@ TABLES: dict[str, TableUse] = {
     "outbox_message": TableUse(
         _l("Emails sent"),
         _l("To deliver emails, retry them, and show organisers what was sent."),
-        _ADMINS,
+        _l("Administrators; the organisers of an event, for the emails about its "
+           "registrations."),
         Retention.OUTBOX,
         {
             "recipient": personal(_l("email address")),

@@ -67,6 +67,6 @@ def as_markdown(processings: list[Processing]) -> str:
         "|---|---|---|---|---|",
     ]
     for p in processings:
-        data = ", ".join(p.data) or "—"
+        data = "; ".join(p.data) or "—"
         lines.append(f"| {p.title} | {data} | {p.purpose} | {p.retention} | {p.who} |")
     return "\n".join(lines)
