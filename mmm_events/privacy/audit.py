@@ -8,7 +8,6 @@ never the address or the name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import has_request_context
@@ -173,7 +172,3 @@ def rows(f: AuditFilter, *, batch: int = 1000):
 
 def _detail_text(detail: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted((detail or {}).items()))
-
-
-def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
