@@ -134,8 +134,8 @@ class DetailsForm(Form):
         ],
     )
     needs_consent = BooleanField(
-        _l("I agree that Make Mothers Matter keeps these needs, which may concern my health, "
-           "to organise my attendance. Without this, they are not kept.")
+        _l("I consent to Make Mothers Matter keeping these needs, which may concern my "
+           "health, to organise my attendance. Without this consent, they are not kept.")
     )
     language = RadioField(
         _l("Language for emails"),
