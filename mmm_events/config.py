@@ -11,6 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.helpers import get_debug_flag
+
+# What MMM_ENV may say. Anything else is a mistake, refused at start-up rather than guessed.
+ENVIRONMENTS = ("production", "development")
 
 
 class ConfigurationError(RuntimeError):
@@ -39,16 +43,25 @@ def from_environment(instance_path: str) -> dict:
     sqlite_default = "sqlite:///" + str(Path(instance_path) / "mmm_events.sqlite3")
     mail_server = os.environ.get("MAIL_SERVER", "")
     return {
-        # "production" refuses to start without an explicit SECRET_KEY; "development"
-        # generates one and keeps it in the instance folder.
+        # "production" refuses to start without an explicit SECRET_KEY, or in debug mode;
+        # "development" generates a key and keeps it in the instance folder. Nothing else.
         "MMM_ENV": os.environ.get("MMM_ENV", "production"),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or sqlite_default,
+        # Seconds the web servers and the mail worker wait for a PostgreSQL connection.
+        "DATABASE_CONNECT_TIMEOUT": _env_int("DATABASE_CONNECT_TIMEOUT", 10),
+        # GET /healthz opens its own connection and reads the schema; it answers 503 when that
+        # takes longer than this many seconds (connect and statement timeouts; at least 2 on
+        # PostgreSQL).
+        "HEALTH_CHECK_TIMEOUT": _env_int("HEALTH_CHECK_TIMEOUT", 2),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         # Cookies only over HTTPS; always on when the site is served over HTTPS (see finish).
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        # When the site is served over HTTPS (PREFERRED_URL_SCHEME=https), browsers are told
+        # to use nothing else for this many seconds (Strict-Transport-Security); 0 sends none.
+        "HSTS_SECONDS": _env_int("HSTS_SECONDS", 365 * 24 * 3600),
         # Flask-Mail. With no MAIL_SERVER, mail is written to instance/mailbox/ as .eml files.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
@@ -114,6 +127,17 @@ def secret_key_for(app: Flask) -> str:
 def finish(app: Flask) -> None:
     """Derive settings that depend on others, and refuse to start when something is missing."""
     config = app.config
+    if config["MMM_ENV"] not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"MMM_ENV must be production or development, not {config['MMM_ENV']!r}."
+        )
+    # FLASK_DEBUG (or DEBUG in instance/config.py) would serve tracebacks and, under
+    # `flask run`, Werkzeug's debugger: a console that runs any code a visitor types.
+    if config["MMM_ENV"] == "production" and (config.get("DEBUG") or get_debug_flag()):
+        raise ConfigurationError(
+            "Debug mode is on (FLASK_DEBUG or DEBUG) with MMM_ENV=production. Turn it off; "
+            "debug mode is for MMM_ENV=development only."
+        )
     if not config.get("SECRET_KEY"):
         if config["MMM_ENV"] == "production" and not config.get("TESTING"):
             raise ConfigurationError(
@@ -143,7 +167,13 @@ def finish(app: Flask) -> None:
         # Writers wait for each other instead of failing at once with "database is locked".
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_pre_ping": True,
+                "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]},
+            },
+        )
     # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
     secure = config["PREFERRED_URL_SCHEME"] == "https"

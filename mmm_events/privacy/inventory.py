@@ -205,9 +205,9 @@ _PUBLIC = _l("published content written by the organisation")
 for _name, _columns in {
     "event": (
         "slug", "title", "hashtag", "summary", "description", "venue", "city", "country",
-        "timezone", "invitation_subject", "invitation_message",
+        "timezone", "invitation_subject", "invitation_message", "description_html",
     ),
-    "news_post": ("slug", "title", "summary", "body"),
+    "news_post": ("slug", "title", "summary", "body", "body_html"),
     "privacy_notice": ("bodies",),
 }.items():
     TABLES[_name] = TableUse(
