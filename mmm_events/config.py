@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.helpers import get_debug_flag
+from limits import parse
 
 # What MMM_ENV may say. Anything else is a mistake, refused at start-up rather than guessed.
 ENVIRONMENTS = ("production", "development")
@@ -94,10 +95,28 @@ def from_environment(instance_path: str) -> dict:
         # X-Forwarded-For/-Proto/-Host headers are trusted only this many hops deep, so that
         # rate limits see the visitor's address and links keep https.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
-        # Failed sign-ins allowed per client address, and per account whatever the address.
+        # Sign-in limits, counted in the database so that they hold across every web process
+        # and server (see auth/limits.py). Failed sign-ins allowed from one client address in
+        # the period, then refused until the oldest leaves it.
         "SIGN_IN_LIMIT_PER_IP": os.environ.get("SIGN_IN_LIMIT_PER_IP", "20 per 15 minutes"),
+        # Failed sign-ins on one account in a row (each within the period of the one before),
+        # after which each further attempt waits 1, 2, 4 ... minutes, at most
+        # SIGN_IN_MAX_WAIT_MINUTES, and the owner is emailed once. Failures from elsewhere do
+        # not count at an address the owner signed in from in the last
+        # SIGN_IN_USUAL_ADDRESS_DAYS days.
         "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get(
             "SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "SIGN_IN_MAX_WAIT_MINUTES": _env_int("SIGN_IN_MAX_WAIT_MINUTES", 15),
+        "SIGN_IN_USUAL_ADDRESS_DAYS": _env_int("SIGN_IN_USUAL_ADDRESS_DAYS", 30),
+        # Password reset by email: how long a link works, and how many links one account
+        # is sent, and one client may ask for, in a period.
+        "PASSWORD_RESET_LINK_MINUTES": _env_int("PASSWORD_RESET_LINK_MINUTES", 60),
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3 per hour"
+        ),
+        "PASSWORD_RESET_LIMIT_PER_IP": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_IP", "10 per hour"
         ),
         # Keys in a shared Redis start with this, so that several sites can share one server.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
@@ -122,6 +141,25 @@ def secret_key_for(app: Flask) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+ACCOUNT_LIMITS = (
+    "SIGN_IN_LIMIT_PER_IP",
+    "SIGN_IN_LIMIT_PER_ACCOUNT",
+    "PASSWORD_RESET_LIMIT_PER_ACCOUNT",
+    "PASSWORD_RESET_LIMIT_PER_IP",
+)
+
+
+def _check_limits(config) -> None:
+    """Refuse to start with a limit that would otherwise fail at the first sign-in."""
+    for name in ACCOUNT_LIMITS:
+        try:
+            parse(str(config[name]))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{name} must read like '5 per 15 minutes', not {config[name]!r}"
+            ) from exc
 
 
 def finish(app: Flask) -> None:
@@ -156,6 +194,7 @@ def finish(app: Flask) -> None:
                 "SERVER_NAME is not set. In production, set it to the public host name of the "
                 "site (for example events.makemothersmatter.org): links in emails use it."
             )
+    _check_limits(config)
     uri = config["SQLALCHEMY_DATABASE_URI"]
     # Heroku-style URLs name no driver; we ship psycopg 3.
     if uri.startswith("postgres://"):

@@ -28,6 +28,7 @@ ADMIN_ONLY = {
     "organiser.outbox_retry_one",
     "organiser.users",
     "organiser.set_user_active",
+    "organiser.send_reset_link",
     "organiser.privacy_notice",
     "organiser.audit_log",
     "organiser.audit_export",
@@ -41,6 +42,7 @@ ANY_ORGANISER = {
     "organiser.new_event",
     "organiser.news_list",
     "organiser.new_post",
+    "organiser.change_password",
     "organiser.processing_record",
 }
 

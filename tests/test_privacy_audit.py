@@ -62,8 +62,14 @@ def test_each_audited_action_leaves_one_entry(app, client, setting, create_user)
         (lambda: client.post("/organiser/users/", data={
             "email": "new@example.org", "name": "New", "password": ORGANISER_PASSWORD}),
          (audit.ACCOUNT_CREATED, None, {"admin": False})),
+        (lambda: client.post(f"/organiser/users/{other.id}/reset-link"),
+         (audit.RESET_LINK_SENT, None, {"user": other.id})),
         (lambda: client.post(f"/organiser/users/{other.id}/active", data={"active": "0"}),
          (audit.ACCOUNT_SWITCHED, None, {"active": False})),
+        (lambda: client.post("/organiser/password", data={
+            "current_password": ORGANISER_PASSWORD, "password": "another long password",
+            "confirm": "another long password"}),
+         (audit.PASSWORD_SET, None, {"user": admin.id})),
         (lambda: client.post("/organiser/privacy/notice", data={"body_en": "Hello."}),
          (audit.NOTICE_PUBLISHED, None, {"version": 1})),
         (lambda: client.post("/organiser/privacy/people/export",

@@ -24,7 +24,7 @@ from mmm_events.models import (
     User,
 )
 from mmm_events.privacy import people, suppression_key
-from mmm_events.privacy.inventory import TABLES, Kind, is_text
+from mmm_events.privacy.inventory import TABLES, Kind, Retention, is_text
 from tests.conftest import drain_outbox, sign_in
 
 EMAIL = "Amina.Diallo@Example.org"
@@ -78,7 +78,12 @@ def footprint(app, client, create_event, create_user, now):
     with app.app_context():
         invitations.unsubscribe(EMAIL, reason="unsubscribe link")
         db.session.commit()
-    create_user(email="amina.diallo@example.org", name=NAME)
+    account = create_user(email="amina.diallo@example.org", name=NAME)
+    # Her account's traces: a failed sign-in, a usual address, a reset link.
+    sign_in(client, account, password="not her password")
+    sign_in(client, account)
+    client.post("/sign-out")
+    client.post("/forgot-password", data={"email": EMAIL})
     sign_in(client, admin)
     assert client.post(f"/organiser/check-in/{token_of(app, EMAIL, full)}").status_code == 302
     assert client.post("/organiser/privacy/people/export", data={"email": EMAIL}).status_code == 200
@@ -101,7 +106,9 @@ def test_every_text_column_of_every_table_is_classified(app):
 
 def test_every_table_with_personal_data_is_found_exported_and_erased(app):
     for name, use in TABLES.items():
-        if use.personal_columns():
+        # Only an upload waiting for its confirmation (one day at most) holds personal data
+        # that cannot be told apart by person.
+        if use.personal_columns() and use.retention is not Retention.UPLOAD:
             assert use.about_people, name
     with app.app_context():
         person = people.find_person("x@example.org")
@@ -228,7 +235,10 @@ def test_self_service_download_and_delete_from_the_manage_link(app, client, foot
         assert db.session.scalar(bob) is RegistrationStatus.CONFIRMED
         # The promotion email waits for Bob; nothing waits for her.
         queued = db.session.scalars(
-            select(OutboxMessage.recipient).where(OutboxMessage.status == OutboxStatus.QUEUED)
+            select(OutboxMessage.recipient).where(
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.event_id == footprint["full"].id,
+            )
         ).all()
         assert queued == ["bob@example.org"]
         # Her other event is not touched.

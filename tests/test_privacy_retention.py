@@ -3,23 +3,20 @@ and abandoned uploads deleted; a dry run changes nothing; running again does not
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from mmm_events.extensions import db
 from mmm_events.invitations import services as invitations
-from mmm_events.invitations import uploads
 from mmm_events.models import (
     Erasure,
     Event,
     Invitation,
     OutboxMessage,
     OutboxStatus,
+    PendingImport,
     Registration,
     RegistrationStatus,
 )
@@ -50,7 +47,7 @@ def outbox_row(app, *, event, recipient, status, age_days, now, registration=Non
 
 
 @pytest.fixture
-def old_and_new(app, create_event, create_registration, now):
+def old_and_new(app, create_event, create_registration, create_user, now):
     ended = now - timedelta(days=7 * 31)
     old = create_event(starts_at=ended - timedelta(days=1), ends_at=ended, title="Old")
     new = create_event(title="New")
@@ -77,15 +74,22 @@ def old_and_new(app, create_event, create_registration, now):
         "queued": outbox_row(app, event=new, recipient="stays@example.org",
                              status=OutboxStatus.QUEUED, age_days=40, now=now),
     }
-    folder = Path(app.instance_path) / uploads.FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    stale, fresh = folder / "stale.data", folder / "fresh.data"
-    stale.write_bytes(b"email\nx@example.org\n")
-    fresh.write_bytes(b"email\ny@example.org\n")
-    long_ago = time.time() - uploads.MAX_AGE_SECONDS - 60
-    os.utime(stale, (long_ago, long_ago))
+    uploader = create_user(events=(new,))
+    with app.app_context():
+        for name, expires in (("stale", now - timedelta(minutes=1)),
+                              ("fresh", now + timedelta(hours=23))):
+            db.session.add(PendingImport(
+                id=name * 5, event_id=new.id, user_id=uploader.id, filename=f"{name}.csv",
+                data=b"email\nx@example.org\n", expires_at=expires,
+            ))
+        db.session.commit()
     return {"old": old, "new": new, "gone": gone, "stays": stays, "rows": rows,
-            "invitation_token": invitation_token, "stale": stale, "fresh": fresh}
+            "invitation_token": invitation_token}
+
+
+def uploads_left(app):
+    with app.app_context():
+        return list(db.session.scalars(select(PendingImport.id).order_by(PendingImport.id)))
 
 
 def state(app):
@@ -109,10 +113,10 @@ def test_dry_run_prints_and_changes_nothing(app, old_and_new):
         f"event {old_and_new['old'].slug} (ended {ended}): would anonymise 2 registrations "
         "and 1 invitations",
         "outbox: would delete the bodies of 2 finished emails",
-        "uploads: would remove 1 abandoned invitee-list files",
+        "uploads: would remove 1 abandoned invitee lists",
     ]
     assert state(app) == before
-    assert old_and_new["stale"].exists()
+    assert uploads_left(app) == ["freshfreshfreshfreshfresh", "stalestalestalestalestale"]
 
 
 def test_purge_anonymises_old_events_then_does_nothing_more(app, client, old_and_new):
@@ -141,12 +145,12 @@ def test_purge_anonymises_old_events_then_does_nothing_more(app, client, old_and
             "", "", [], "stays@example.org", OutboxStatus.SENT)
         assert message[rows["recent"]].text_body.startswith("Dear stays@example.org")
         assert message[rows["queued"]].text_body.startswith("Dear stays@example.org")
-    assert not old_and_new["stale"].exists() and old_and_new["fresh"].exists()
+    assert uploads_left(app) == ["freshfreshfreshfreshfresh"]
 
     again = app.test_cli_runner().invoke(args=["privacy", "purge"])
     assert again.output.splitlines() == [
         "outbox: deleted the bodies of 0 finished emails",
-        "uploads: removed 0 abandoned invitee-list files",
+        "uploads: removed 0 abandoned invitee lists",
     ]
 
     for url in (f"/events/manage/{old_and_new['gone'].token}",

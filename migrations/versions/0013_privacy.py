@@ -1,7 +1,7 @@
 """privacy: notice versions, consents, erasures, the audit log; addresses kept as keyed hashes
 
 Revision ID: 0013_privacy
-Revises: 0008_content_html
+Revises: 0010_import_upload
 Create Date: 2026-11-27 13:00:00
 
 The suppression list keeps only the keyed hash of each address (privacy.suppression_key,
@@ -19,7 +19,7 @@ from mmm_events.privacy import suppression_key
 
 # revision identifiers, used by Alembic.
 revision = '0013_privacy'
-down_revision = '0008_content_html'
+down_revision = '0010_import_upload'
 branch_labels = None
 depends_on = None
 

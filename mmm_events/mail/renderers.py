@@ -6,6 +6,7 @@ release still running during a rolling deploy) leaves the row for a worker that 
 
 from __future__ import annotations
 
+from ..auth.emails import ACCOUNT_EMAIL
 from ..events.emails import REGISTRATION_EMAIL
 from ..invitations.emails import INVITATION_EMAIL
 from ..organiser.emails import ORGANISER_MESSAGE
@@ -15,4 +16,5 @@ RENDERERS: dict[str, Renderer] = {
     "registration": REGISTRATION_EMAIL,
     "invitation": INVITATION_EMAIL,
     "organiser_message": ORGANISER_MESSAGE,
+    "account": ACCOUNT_EMAIL,
 }

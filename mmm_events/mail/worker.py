@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..operations import worker_beat
 from .mime import MessageWriter
 from .outbox import RenderError, fill
 from .renderers import RENDERERS
@@ -433,6 +434,7 @@ class _Deliveries:
                 self.total.sent += report.sent
                 self.total.retrying += report.retrying
                 self.total.failed += report.failed
+            worker_beat(report)
             if self.once:
                 # Rows just scheduled for a retry are not due: the loop ends when nothing is.
                 if report.claimed == 0 or report.sent == 0:

@@ -31,6 +31,7 @@ PERSON_ERASED = "person.erased"
 ACCOUNT_CREATED = "account.created"
 ACCOUNT_SWITCHED = "account.switched"
 PASSWORD_SET = "account.password_set"  # noqa: S105 - an action's name
+RESET_LINK_SENT = "account.reset_link_sent"
 ORGANISERS_ASSIGNED = "event.organisers_assigned"
 NOTICE_PUBLISHED = "notice.published"
 AUDIT_EXPORTED = "audit.exported"
@@ -49,6 +50,7 @@ ACTIONS = {
     ACCOUNT_CREATED: _l("Account created"),
     ACCOUNT_SWITCHED: _l("Account switched on or off"),
     PASSWORD_SET: _l("Password changed"),
+    RESET_LINK_SENT: _l("Password reset link sent"),
     ORGANISERS_ASSIGNED: _l("Organisers of an event changed"),
     NOTICE_PUBLISHED: _l("Privacy notice published"),
     AUDIT_EXPORTED: _l("Audit log exported"),

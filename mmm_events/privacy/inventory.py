@@ -28,6 +28,8 @@ class Retention(enum.Enum):
     KEPT = "kept"  # as long as the service runs, because the person asked (unsubscribing)
     ACCOUNT = "account"  # as long as the organiser's account exists
     LOG = "log"  # the audit log, kept for accountability
+    SECURITY = "security"  # sign-in protection: deleted by the auth code once it has served
+    UPLOAD = "upload"  # an invitee list between its report and its confirmation: one day
 
 
 def erased_marker(table: Table) -> Any:
@@ -156,6 +158,7 @@ TABLES: dict[str, TableUse] = {
                                       "address")),
             "render": personal(_l("what the email is written from"), None),
             "message_id": other(_l("a random identifier")),
+            "request_id": other(_l("a random identifier")),
             "kind": other(_STATE),
             "sender": other(_l("the organisation's own address")),
             "status": other(_STATE),
@@ -199,6 +202,44 @@ TABLES: dict[str, TableUse] = {
         },
     ),
 }
+
+_SIGN_IN = _l("To protect accounts: limit sign-in attempts and reset links.")
+TABLES["account_attempt"] = TableUse(
+    _l("Sign-in attempts"), _SIGN_IN, _l("Nobody: the service only counts them."),
+    Retention.SECURITY,
+    {
+        "account_digest": personal(_l("keyed hash of the address tried (not the address)"),
+                                   KEEP),
+        "address_digest": personal(_l("keyed hash of the IP address (not the address)"), KEEP),
+        "kind": other(_STATE),
+    },
+)
+TABLES["usual_address"] = TableUse(
+    _l("Usual sign-in addresses"), _SIGN_IN, _l("Nobody: the service only compares them."),
+    Retention.ACCOUNT,
+    {"address_digest": personal(_l("keyed hash of the IP address (not the address)"), KEEP)},
+)
+TABLES["password_reset"] = TableUse(
+    _l("Password reset links"), _SIGN_IN, _l("Nobody: only a hash of each link is kept."),
+    Retention.SECURITY,
+    {"token_hash": secret(_l("the hash of the reset link"))},
+)
+TABLES["pending_import"] = TableUse(
+    _l("Invitee lists being imported"),
+    _l("To show the organiser a report of the list before it is saved."),
+    _l("The organiser who uploaded it."),
+    Retention.UPLOAD,
+    {
+        "id": secret(_l("the random name of the upload")),
+        "filename": other(_l("the name of the uploaded file")),
+        "data": personal(_l("the uploaded list: names, addresses, organisations"), KEEP),
+    },
+    about_people=False,
+)
+TABLES["mail_worker_heartbeat"] = TableUse(
+    "", "", "", Retention.KEPT, {"worker": other(_l("the name of a mail worker process"))},
+    about_people=False,
+)
 
 # Tables that hold nothing about people; every text column is still named, with why.
 _PUBLIC = _l("published content written by the organisation")

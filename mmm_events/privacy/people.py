@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, false, func, insert, or_, select, true, update
 
 from ..addresses import normalise_email
+from ..auth.limits import account_digest
 from ..extensions import db
 from ..models import (
     Erasure,
@@ -112,8 +113,19 @@ def _rows_of(name: str, person: Person):
         # Accounts belong to no event: only a search across every event finds them.
         "user": lambda: (func.lower(table.c.email) == person.key)
         if person.event_id is None else false(),
+        "usual_address": lambda: table.c.user_id.in_(_accounts(person)),
+        "password_reset": lambda: table.c.user_id.in_(_accounts(person)),
+        "account_attempt": lambda: (table.c.account_digest == account_digest(person.key))
+        if person.event_id is None else false(),
     }
     return conditions[name]()
+
+
+def _accounts(person: Person):
+    user = db.metadata.tables["user"]
+    if person.event_id is not None:
+        return select(user.c.id).where(false())
+    return select(user.c.id).where(func.lower(user.c.email) == person.key)
 
 
 def person_tables() -> list[str]:

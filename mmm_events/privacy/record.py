@@ -41,6 +41,8 @@ def retention_text(retention: Retention) -> str:
         Retention.KEPT: _("As long as the service runs: the person asked for it."),
         Retention.ACCOUNT: _("As long as the account exists."),
         Retention.LOG: _("As long as the service runs, for accountability."),
+        Retention.SECURITY: _("Only while the sign-in protections need them; then deleted."),
+        Retention.UPLOAD: _("One day at most, then deleted."),
     }
     return texts[retention]
 
@@ -56,7 +58,7 @@ def record_of_processing() -> list[Processing]:
             who=str(use.who),
         )
         for use in TABLES.values()
-        if use.about_people
+        if use.about_people or use.personal_columns()
     ]
 
 

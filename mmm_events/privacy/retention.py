@@ -2,7 +2,7 @@
 
 Each event's registrations and invitations are anonymised PRIVACY_RETENTION_MONTHS after it
 ends; the bodies of finished emails are deleted PRIVACY_OUTBOX_BODY_DAYS after sending (they
-hold manage links), their delivery status kept; abandoned invitee-list uploads are removed.
+hold manage links), their delivery status kept; abandoned invitee-list uploads are deleted.
 Running it twice does nothing the second time. Sessions are signed cookies: nothing is kept
 on the server to purge.
 """
@@ -10,17 +10,22 @@ on the server to purge.
 from __future__ import annotations
 
 import calendar
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from ..extensions import db
-from ..invitations import uploads
-from ..models import Erasure, Event, Invitation, OutboxMessage, OutboxStatus, Registration
+from ..models import (
+    Erasure,
+    Event,
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    PendingImport,
+    Registration,
+)
 from . import audit
 from .people import anonymise, record_erasures
 
@@ -50,7 +55,7 @@ class EventPurge:
 class PurgeReport:
     events: list[EventPurge] = field(default_factory=list)
     outbox_bodies: int = 0
-    uploads: list[Path] = field(default_factory=list)
+    uploads: int = 0
 
     def lines(self, dry_run: bool) -> list[str]:
         verb = "would anonymise" if dry_run else "anonymised"
@@ -64,8 +69,8 @@ class PurgeReport:
             f"{self.outbox_bodies} finished emails"
         )
         lines.append(
-            f"uploads: {'would remove' if dry_run else 'removed'} {len(self.uploads)} "
-            "abandoned invitee-list files"
+            f"uploads: {'would remove' if dry_run else 'removed'} {self.uploads} "
+            "abandoned invitee lists"
         )
         return lines
 
@@ -133,16 +138,15 @@ def _purge_outbox_bodies(*, dry_run: bool, now: datetime) -> int:
     return count
 
 
-def _expired_uploads(*, dry_run: bool) -> list[Path]:
-    folder = Path(current_app.instance_path) / uploads.FOLDER
-    if not folder.is_dir():
-        return []
-    limit = time.time() - uploads.MAX_AGE_SECONDS
-    expired = sorted(p for p in folder.iterdir() if p.stat().st_mtime < limit)
-    if not dry_run:
-        for path in expired:
-            path.unlink(missing_ok=True)
-    return expired
+def _expired_uploads(*, dry_run: bool, now: datetime) -> int:
+    """Invitee lists uploaded and never confirmed, past their lifetime."""
+    expired = PendingImport.expires_at <= now
+    count = db.session.scalar(select(func.count()).select_from(PendingImport).where(expired))
+    if count and not dry_run:
+        db.session.execute(
+            delete(PendingImport).where(expired).execution_options(synchronize_session=False)
+        )
+    return count
 
 
 def purge(*, now: datetime, dry_run: bool = False) -> PurgeReport:
@@ -154,5 +158,5 @@ def purge(*, now: datetime, dry_run: bool = False) -> PurgeReport:
         done = _purge_event(event, dry_run=dry_run, now=now)
         if done is not None:
             report.events.append(done)
-    report.uploads = _expired_uploads(dry_run=dry_run)
+    report.uploads = _expired_uploads(dry_run=dry_run, now=now)
     return report
