@@ -17,6 +17,7 @@ from sqlalchemy import delete, false, func, insert, or_, select, true, update
 
 from ..addresses import normalise_email
 from ..auth.limits import account_digest
+from ..events.services import cancel_registration
 from ..extensions import db
 from ..models import (
     Erasure,
@@ -225,8 +226,6 @@ def _stop_invitations(ids: Sequence[int]) -> None:
 def _cancel_places(registration_ids: Sequence[int], *, now: datetime) -> int:
     """Cancel the person's places in events not yet over, promoting whoever waits next, as
     a cancellation does. Returns how many were cancelled."""
-    from ..events.services import cancel_registration
-
     cancelled = 0
     for registration in db.session.scalars(
         select(Registration)
