@@ -5,12 +5,17 @@ from .events import Event, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
+from .privacy import AuditEntry, Consent, Erasure, PrivacyNotice
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
 from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
 
 __all__ = [
     "AccountAttempt",
     "AttemptKind",
+    "AuditEntry",
+    "Consent",
+    "Erasure",
+    "PrivacyNotice",
     "Event",
     "Invitation",
     "InvitationStatus",
