@@ -1,9 +1,9 @@
 """The data model, one module per domain. Importing this package registers every table."""
 
 from ._base import utcnow
-from .events import Event, event_organiser
+from .events import Event, EventText, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
-from .news import NewsPost
+from .news import NewsPost, NewsText
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
 from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
@@ -12,10 +12,12 @@ __all__ = [
     "AccountAttempt",
     "AttemptKind",
     "Event",
+    "EventText",
     "Invitation",
     "InvitationStatus",
     "Language",
     "NewsPost",
+    "NewsText",
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",
