@@ -347,7 +347,13 @@ def test_the_rule_refuses_site_wide_news_from_an_organiser(app, create_event, cr
     organiser = create_user(events=(event,))
     with app.app_context():
         user = db.session.get(User, organiser.id)
-        data = {"title": "T", "slug": "", "published_on": date(2027, 3, 1), "event_id": 0}
+        data = {
+            "main_language": "en",
+            "texts": {"en": {"title": "T"}},
+            "slug": "",
+            "published_on": date(2027, 3, 1),
+            "event_id": 0,
+        }
         with pytest.raises(NewsError) as refused:
             save_post(None, data, user=user)
         assert (refused.value.field, refused.value.message) == (
@@ -406,7 +412,7 @@ def test_injected_script_does_not_survive_on_public_pages(
     sign_in(client, create_user(events=(event,)))
     client.post(
         "/organiser/news/new",
-        data=news_form(slug="attack", body=ATTACKS, is_published="y", event_id=str(event.id)),
+        data=news_form(slug="attack", body_en=ATTACKS, is_published="y", event_id=str(event.id)),
     )
     for url in (f"/events/{event.slug}", "/news/attack"):
         page = client.get(url).get_data(as_text=True)

@@ -75,7 +75,7 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     main_language = data["main_language"]
     if not (data["texts"].get(main_language) or {}).get("title"):
         raise EventError(
-            f"{main_language}-title", _("Please give the title in the main language.")
+            f"title_{main_language}", _("Please give the title in the main language.")
         )
     zone = data["timezone"]
     moments = {name: to_utc(data.get(name), zone) for name in LOCAL_DATETIMES}

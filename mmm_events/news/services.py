@@ -94,7 +94,7 @@ def save_post(post: NewsPost | None, data: dict[str, Any], *, user: User) -> New
     main_language = data["main_language"]
     title = (data["texts"].get(main_language) or {}).get("title")
     if not title:
-        raise NewsError(f"{main_language}-title", _("Please give the title in the main language."))
+        raise NewsError(f"title_{main_language}", _("Please give the title in the main language."))
     event_id = _event_for_post(data.get("event_id") or None, user)
     own_id = post.id if post is not None else None
     if data.get("slug"):
