@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from .i18n import current_language, text_direction
 from .models.texts import CONTENT_LANGUAGES
 
-RIGHT_TO_LEFT = frozenset({"ar"})
-# Each language named in itself, as its readers look for it.
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
 # What the organiser pages list as missing, per content type: the texts a reader sees.
 EVENT_TEXTS = ("title", "summary", "description", "venue")
 NEWS_TEXTS = ("title", "summary", "body")
@@ -37,10 +34,6 @@ def localized(content: Any, field: str, language: str) -> tuple[str, str]:
     return (getattr(main, field) if main is not None else ""), content.main_language
 
 
-def direction(language: str) -> str:
-    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
-
-
 def missing_languages(content: Any, fields: tuple[str, ...]) -> dict[str, list[str]]:
     """For each language, the ``fields`` not written in it (readers get the main language's)."""
     missing = {}
@@ -48,11 +41,6 @@ def missing_languages(content: Any, fields: tuple[str, ...]) -> dict[str, list[s
         text = content.texts.get(language) if content is not None else None
         missing[language] = [f for f in fields if text is None or not getattr(text, f)]
     return missing
-
-
-def page_language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 @dataclass(frozen=True)
@@ -77,10 +65,11 @@ class LocalText:
 
     @property
     def attrs(self) -> Markup:
-        """` lang="en" dir="ltr"` for the element holding the text, when it is foreign."""
+        """` lang="en" dir="ltr"` for the element holding the text when it is foreign; else
+        ` dir="auto"`, for a name or a quotation written in another script."""
         if not self.foreign:
-            return Markup("")
-        return Markup(' lang="{}" dir="{}"').format(self.lang, direction(self.lang))
+            return Markup(' dir="auto"')
+        return Markup(' lang="{}" dir="{}"').format(self.lang, text_direction(self.lang))
 
     def __html__(self) -> str:
         content = Markup(self.text) if self.is_html else escape(self.text)  # noqa: S704 - sanitised at save
@@ -92,7 +81,7 @@ class LocalText:
 def local_text(content: Any, field: str, language: str | None = None) -> LocalText:
     """The template helper: ``{{ local_text(event, 'title') }}`` in the page's language, or
     ``<div{{ text.attrs }}>`` around a block."""
-    page = page_language()
+    page = current_language()
     text, lang = localized(content, field, language or page)
     return LocalText(text=text, lang=lang, page_lang=page, is_html=field.endswith("_html"))
 
@@ -100,5 +89,3 @@ def local_text(content: Any, field: str, language: str | None = None) -> LocalTe
 def register(app: Flask) -> None:
     app.add_template_global(local_text)
     app.add_template_global(missing_languages)
-    app.add_template_global(direction, "content_direction")
-    app.add_template_global(LANGUAGE_NAMES, "content_language_names")

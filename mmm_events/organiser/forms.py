@@ -30,7 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..content import LANGUAGE_NAMES
+from ..i18n import LANGUAGE_NAMES
 from ..models import RegistrationStatus
 from ..models.texts import CONTENT_LANGUAGES
 
