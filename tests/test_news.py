@@ -71,7 +71,7 @@ def test_post_page_renders_markdown_and_links_its_event(client, create_event, cr
     create_post(slug="news-1", title="Big news", body="Some *emphasis*.", event_id=event.id)
     response = client.get("/news/news-1")
     html = response.get_data(as_text=True)
-    assert "<h1>Big news</h1>" in html
+    assert '<h1 dir="auto">Big news</h1>' in html
     assert "<em>emphasis</em>" in html
     assert 'href="/events/m4p"' in html
 
