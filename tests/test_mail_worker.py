@@ -417,6 +417,7 @@ def test_the_message_keeps_every_part_of_the_row(app):
     "fields",
     [
         {"subject": "A long subject " * 60},
+        {"subject": "A longer subject " * 80},
         {"text_body": "x" * 1200, "html_body": "<p>" + "é" * 1200 + "</p>"},
         {"html_body": ""},
         {"recipient": "Amina Benali <amina@example.org>"},

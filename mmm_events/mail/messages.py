@@ -14,7 +14,7 @@ import contextlib
 import smtplib
 from email.charset import QP, Charset
 from email.mime.text import MIMEText
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTPUTF8, compat32
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -30,7 +30,10 @@ from .outbox import Attachment
 # the usual 78: the standard library folds a long subject before its first word, and some mail
 # readers then show it with a leading space.
 MAX_LINE = 998
-ASCII_POLICY = SMTP.clone(max_line_length=MAX_LINE)
+# Flask-Mail has written every header for 7-bit transport already: the policy of its MIME
+# classes writes them out as they are (the modern one would parse each again, which costs
+# more than the rest of the message). A mailbox in UTF-8 needs the modern one.
+ASCII_POLICY = compat32.clone(linesep="\r\n", max_line_length=MAX_LINE)
 UTF8_POLICY = SMTPUTF8.clone(max_line_length=MAX_LINE)
 
 
