@@ -14,10 +14,10 @@ both, sets the pace. What became of the batch is committed once, at its end.
 from __future__ import annotations
 
 import enum
-import queue
 import signal
 import smtplib
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,8 +35,12 @@ from .outbox import Email, RenderError, fill
 from .renderers import RENDERERS
 
 MAX_RETRY_DELAY = timedelta(hours=6)
-# Messages built ahead of the one the server is reading: enough to keep it busy.
+# Messages built ahead of the one the server is reading: enough to keep it busy. The builder
+# waits until only LOW_WATER are left, then builds a run of them: a thread that builds while
+# the sender is in the middle of an exchange holds the interpreter at each of the server's
+# replies, and each message would take that much longer.
 BUILT_AHEAD = 8
+LOW_WATER = 2
 
 
 class Outcome(enum.Enum):
@@ -86,7 +90,8 @@ class _Sender:
     def __init__(self, lease: Lease, stop: threading.Event):
         self.app = current_app._get_current_object()
         self.lease, self.stop = lease, stop
-        self.inbox: queue.Queue = queue.Queue(maxsize=BUILT_AHEAD)
+        self.built: deque = deque()
+        self.changed = threading.Condition()
         self.outcomes: dict[int, tuple[Outcome, BaseException | None]] = {}
         self.thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
 
@@ -95,14 +100,29 @@ class _Sender:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.inbox.put(None)
+        self._append(None)
         self.thread.join()
 
     def put(self, row: OutboxMessage, message: OutboxEmail) -> None:
-        self.inbox.put((row, message))
+        with self.changed:
+            if len(self.built) >= BUILT_AHEAD:
+                self.changed.wait_for(lambda: len(self.built) <= LOW_WATER)
+        self._append((row, message))
+
+    def _append(self, item) -> None:
+        with self.changed:
+            self.built.append(item)
+            self.changed.notify_all()
 
     def _items(self):
-        while (item := self.inbox.get()) is not None:
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.built)
+                item = self.built.popleft()
+                if len(self.built) == LOW_WATER:
+                    self.changed.notify_all()
+            if item is None:
+                return
             yield item
 
     def _run(self) -> None:
