@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app mmm_events
 PORT ?= 5000
 CATALOGS := $(wildcard mmm_events/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: setup run test lint bench translations extract-messages clean
+.PHONY: setup run test lint bench cluster translations extract-messages clean
 
 setup: $(VENV)/.installed translations
 
@@ -44,3 +44,8 @@ extract-messages: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# nginx in front of two web servers and two mail workers, on PostgreSQL and Redis, on loopback:
+# http://127.0.0.1:8080/ (CLUSTER_PORT). Ctrl-C stops everything. See "Running several servers".
+cluster: setup
+	$(BIN)/python scripts/cluster.py

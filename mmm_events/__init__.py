@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI, error handlers."""
+    _keep_files_private()
     app = Flask(
         __name__,
         instance_path=os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
@@ -38,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     configuration.finish(app)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     if app.config["PROXY_COUNT"]:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -47,11 +48,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
-    from . import errors, web
+    from . import errors, operations, web
 
     errors.register(app)
     web.register(app)
+    operations.register(app)
     return app
+
+
+def _keep_files_private() -> None:
+    """Files this process creates are readable by the service's user only (0600, folders
+    0700): the SQLite database and the WAL and journal files SQLite makes beside it, stored
+    uploads, the mailbox folder, the instance folder and the generated secret hold personal
+    data or keys. A umask covers them all, including the files SQLite creates itself."""
+    os.umask(0o077)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -100,9 +110,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .demo import seed_demo_command
     from .mail.worker import mail_worker_command
+    from .registrations.cli import doctor_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(mail_worker_command)
+    app.cli.add_command(doctor_command)
     from .auth.cli import users_cli
 
     app.cli.add_command(users_cli)

@@ -25,8 +25,9 @@ def normalise_email(value: str) -> str:
     """The key under which an address is unique: for a registration per event, an invitation
     per event, an account, the suppression list. The local part is folded too, because in
     practice no provider treats ``Ana@`` and ``ana@`` as two people. Text that is not an
-    address gets a key too (it then matches nothing that is), so look-ups need no check."""
+    address gets a key too (it then matches nothing that is), so look-ups need no check;
+    a NUL in it is replaced, because PostgreSQL refuses NUL in text (an error, not "no row")."""
     try:
         return checked_email(value).casefold()
     except InvalidEmail:
-        return value.strip().casefold()
+        return value.strip().casefold().replace("\x00", "\ufffd")

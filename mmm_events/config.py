@@ -11,6 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.helpers import get_debug_flag
+from limits import parse
+
+# What MMM_ENV may say. Anything else is a mistake, refused at start-up rather than guessed.
+ENVIRONMENTS = ("production", "development")
 
 
 class ConfigurationError(RuntimeError):
@@ -39,16 +44,25 @@ def from_environment(instance_path: str) -> dict:
     sqlite_default = "sqlite:///" + str(Path(instance_path) / "mmm_events.sqlite3")
     mail_server = os.environ.get("MAIL_SERVER", "")
     return {
-        # "production" refuses to start without an explicit SECRET_KEY; "development"
-        # generates one and keeps it in the instance folder.
+        # "production" refuses to start without an explicit SECRET_KEY, or in debug mode;
+        # "development" generates a key and keeps it in the instance folder. Nothing else.
         "MMM_ENV": os.environ.get("MMM_ENV", "production"),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or sqlite_default,
+        # Seconds the web servers and the mail worker wait for a PostgreSQL connection.
+        "DATABASE_CONNECT_TIMEOUT": _env_int("DATABASE_CONNECT_TIMEOUT", 10),
+        # GET /healthz opens its own connection and reads the schema; it answers 503 when that
+        # takes longer than this many seconds (connect and statement timeouts; at least 2 on
+        # PostgreSQL).
+        "HEALTH_CHECK_TIMEOUT": _env_int("HEALTH_CHECK_TIMEOUT", 2),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         # Cookies only over HTTPS; always on when the site is served over HTTPS (see finish).
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        # When the site is served over HTTPS (PREFERRED_URL_SCHEME=https), browsers are told
+        # to use nothing else for this many seconds (Strict-Transport-Security); 0 sends none.
+        "HSTS_SECONDS": _env_int("HSTS_SECONDS", 365 * 24 * 3600),
         # Flask-Mail. With no MAIL_SERVER, mail is written to instance/mailbox/ as .eml files.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
@@ -81,10 +95,28 @@ def from_environment(instance_path: str) -> dict:
         # X-Forwarded-For/-Proto/-Host headers are trusted only this many hops deep, so that
         # rate limits see the visitor's address and links keep https.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
-        # Failed sign-ins allowed per client address, and per account whatever the address.
+        # Sign-in limits, counted in the database so that they hold across every web process
+        # and server (see auth/limits.py). Failed sign-ins allowed from one client address in
+        # the period, then refused until the oldest leaves it.
         "SIGN_IN_LIMIT_PER_IP": os.environ.get("SIGN_IN_LIMIT_PER_IP", "20 per 15 minutes"),
+        # Failed sign-ins on one account in a row (each within the period of the one before),
+        # after which each further attempt waits 1, 2, 4 ... minutes, at most
+        # SIGN_IN_MAX_WAIT_MINUTES, and the owner is emailed once. Failures from elsewhere do
+        # not count at an address the owner signed in from in the last
+        # SIGN_IN_USUAL_ADDRESS_DAYS days.
         "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get(
             "SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "SIGN_IN_MAX_WAIT_MINUTES": _env_int("SIGN_IN_MAX_WAIT_MINUTES", 15),
+        "SIGN_IN_USUAL_ADDRESS_DAYS": _env_int("SIGN_IN_USUAL_ADDRESS_DAYS", 30),
+        # Password reset by email: how long a link works, and how many links one account
+        # is sent, and one client may ask for, in a period.
+        "PASSWORD_RESET_LINK_MINUTES": _env_int("PASSWORD_RESET_LINK_MINUTES", 60),
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3 per hour"
+        ),
+        "PASSWORD_RESET_LIMIT_PER_IP": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_IP", "10 per hour"
         ),
         # Keys in a shared Redis start with this, so that several sites can share one server.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
@@ -106,9 +138,39 @@ def secret_key_for(app: Flask) -> str:
     return key
 
 
+ACCOUNT_LIMITS = (
+    "SIGN_IN_LIMIT_PER_IP",
+    "SIGN_IN_LIMIT_PER_ACCOUNT",
+    "PASSWORD_RESET_LIMIT_PER_ACCOUNT",
+    "PASSWORD_RESET_LIMIT_PER_IP",
+)
+
+
+def _check_limits(config) -> None:
+    """Refuse to start with a limit that would otherwise fail at the first sign-in."""
+    for name in ACCOUNT_LIMITS:
+        try:
+            parse(str(config[name]))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{name} must read like '5 per 15 minutes', not {config[name]!r}"
+            ) from exc
+
+
 def finish(app: Flask) -> None:
     """Derive settings that depend on others, and refuse to start when something is missing."""
     config = app.config
+    if config["MMM_ENV"] not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"MMM_ENV must be production or development, not {config['MMM_ENV']!r}."
+        )
+    # FLASK_DEBUG (or DEBUG in instance/config.py) would serve tracebacks and, under
+    # `flask run`, Werkzeug's debugger: a console that runs any code a visitor types.
+    if config["MMM_ENV"] == "production" and (config.get("DEBUG") or get_debug_flag()):
+        raise ConfigurationError(
+            "Debug mode is on (FLASK_DEBUG or DEBUG) with MMM_ENV=production. Turn it off; "
+            "debug mode is for MMM_ENV=development only."
+        )
     if not config.get("SECRET_KEY"):
         if config["MMM_ENV"] == "production" and not config.get("TESTING"):
             raise ConfigurationError(
@@ -127,6 +189,7 @@ def finish(app: Flask) -> None:
                 "SERVER_NAME is not set. In production, set it to the public host name of the "
                 "site (for example events.makemothersmatter.org): links in emails use it."
             )
+    _check_limits(config)
     uri = config["SQLALCHEMY_DATABASE_URI"]
     # Heroku-style URLs name no driver; we ship psycopg 3.
     if uri.startswith("postgres://"):
@@ -138,7 +201,13 @@ def finish(app: Flask) -> None:
         # Writers wait for each other instead of failing at once with "database is locked".
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_pre_ping": True,
+                "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]},
+            },
+        )
     # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
     secure = config["PREFERRED_URL_SCHEME"] == "https"

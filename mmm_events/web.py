@@ -11,8 +11,7 @@ from babel.dates import format_date, format_datetime, format_interval, format_ti
 from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-
-from .text import render_markdown
+from werkzeug.exceptions import HTTPException
 
 
 def _locale() -> str:
@@ -105,12 +104,21 @@ def local_path(target: str | None, default: str) -> str:
     return target
 
 
+def _carries_an_invitation() -> bool:
+    """Whether the request names an invitation's token, in its address or its form (the RSVP
+    form, events.views.detail, is filled in from the invitation)."""
+    try:
+        return bool(request.values.get("invitation"))
+    except HTTPException:
+        # A body too large to read: the response is an error page, with nothing personal.
+        return False
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
     app.add_template_filter(long_date)
     app.add_template_global(event_dates)
-    app.add_template_global(render_markdown)
     app.add_template_global(status_label)
 
     @app.context_processor
@@ -140,4 +148,14 @@ def register(app: Flask) -> None:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        config = current_app.config
+        if config["PREFERRED_URL_SCHEME"] == "https" and config["HSTS_SECONDS"] > 0:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={config['HSTS_SECONDS']}"
+            )
+        if _carries_an_invitation():
+            # An RSVP form filled in from an invitation shows a person's name and address,
+            # and its address holds their token: no cache may keep it, no other site see it.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Referrer-Policy"] = "no-referrer"
         return response

@@ -11,8 +11,17 @@ import pytest
 from sqlalchemy import func, select
 
 from mmm_events.extensions import db
-from mmm_events.invitations import services
-from mmm_events.models import Event, Invitation, InvitationStatus, Language, Role, User
+from mmm_events.invitations import services, uploads
+from mmm_events.models import (
+    Event,
+    Invitation,
+    InvitationStatus,
+    Language,
+    PendingImport,
+    RegistrationStatus,
+    Role,
+    User,
+)
 
 HEADER = "email,name,organisation,language,note\n"
 
@@ -214,6 +223,7 @@ def test_funnel_counts_and_chart(app, client, organiser, now):
             "failed": 0,
             "opened": 2,
             "accepted": 0,
+            "waiting": 0,
             "declined": 1,
             "checked_in": 0,
             "revoked": 1,
@@ -271,3 +281,89 @@ def test_control_characters_in_a_file_become_spaces(app, client, organiser):
             "Org X",
             "line one\nline two",
         )
+
+
+def test_an_acceptance_on_the_waiting_list_shows_as_such(
+    app, client, organiser, create_registration, now
+):
+    with app.app_context():
+        event = db.session.get(Event, organiser.id)
+        invitation = services.add_invitee(event, email="w@example.org", name="Wanda", now=now)
+        invitation.status, invitation.invited_at, invitation.answered_at = (
+            InvitationStatus.ACCEPTED,
+            now,
+            now,
+        )
+        invitation_id = invitation.id
+        db.session.commit()
+    create_registration(
+        organiser,
+        email="w@example.org",
+        status=RegistrationStatus.WAITING,
+        invitation_id=invitation_id,
+    )
+    page = client.get(f"/organiser/events/{organiser.id}/invitations").get_data(as_text=True)
+    assert 'data-stage="accepted">0<' in page
+    assert 'data-stage="waiting">1<' in page
+    assert '<span class="badge badge-invitation-waiting">Waiting list</span>' in page
+    assert "badge-invitation-accepted" not in page
+    listed = client.get(f"/organiser/events/{organiser.id}/invitations?state=waiting")
+    assert listed.get_data(as_text=True).count('name="ids"') == 1
+    assert "Invitees: Accepted, on the waiting list" in listed.get_data(as_text=True)
+    body = client.get(f"/organiser/events/{organiser.id}/invitations.csv").get_data()
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert (rows[1][0], rows[1][5], rows[1][11]) == ("w@example.org", "waiting", "waiting")
+
+
+def test_import_confirmed_on_another_web_server(make_app, create_event, tmp_path):
+    """Two app instances on one database, each with its own instance folder, as two web
+    servers behind a load balancer: the report comes from one, the confirmation goes to the
+    other."""
+    first, second = make_app(), make_app()
+    first.instance_path, second.instance_path = str(tmp_path / "one"), str(tmp_path / "two")
+    event = create_event()
+    email = make_user(first, events=[event])
+    on_first, on_second = first.test_client(), second.test_client()
+    sign_in(on_first, email)
+    sign_in(on_second, email)
+    data = (HEADER + "a@example.org,Ann,UNESCO,en,\nb@example.org,Ben,MMM,fr,\n").encode()
+    page = on_first.post(
+        f"/organiser/events/{event.id}/invitations/import",
+        data={"file": (io.BytesIO(data), "list.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    action = re.search(r'action="(/organiser/events/\d+/invitations/import/[^"]+)"', page).group(1)
+    with second.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PendingImport)) == 1
+    response = on_second.post(action, follow_redirects=True)
+    assert "2 invitees added to the list." in response.get_data(as_text=True)
+    assert count_invitations(second, event) == 2
+    with first.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PendingImport)) == 0
+    # The first server has no copy of its own to confirm again.
+    on_first.post(action)
+    assert count_invitations(first, event) == 2
+
+
+def test_expired_uploads_are_removed_as_new_ones_are_stored(app, create_event, now):
+    event = create_event()
+    make_user(app, events=[event])
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id))
+        old = uploads.store(
+            event_id=event.id, user_id=user_id, filename="old.csv", data=b"x", now=now
+        )
+        db.session.commit()
+        later = now + uploads.LIFETIME
+        # Expired: it can no longer be confirmed, and the next upload removes it.
+        assert uploads.take(old, event_id=event.id, user_id=user_id, now=later) is None
+        new = uploads.store(
+            event_id=event.id, user_id=user_id, filename="new.csv", data=b"y", now=later
+        )
+        db.session.commit()
+        assert db.session.scalars(select(PendingImport.id)).all() == [new]
+        assert uploads.take(new, event_id=event.id, user_id=user_id, now=later) == (
+            "new.csv",
+            b"y",
+        )
+        assert uploads.take(new, event_id=event.id, user_id=user_id, now=later) is None

@@ -213,6 +213,16 @@ def test_accepting_leads_to_a_linked_registration(app, client, create_event, smt
     with app.app_context():
         statuses = sorted(r.status.value for r in db.session.scalars(select(Registration)))
         assert statuses == ["confirmed", "waiting"]
+        # Accepting won only a place on the waiting list: the funnel and the list say so.
+        target = db.session.get(Event, event.id)
+        counts = services.funnel(target)
+        assert (counts["accepted"], counts["waiting"]) == (1, 1)
+        waiting = services.invitees(target, state="waiting")
+        assert [(i.invitation.email, i.state) for i in waiting] == [("b@example.org", "waiting")]
+        accepted = services.invitees(target, state="accepted")
+        assert [(i.invitation.email, i.state) for i in accepted] == [
+            ("person0@example.org", "accepted")
+        ]
 
 
 def test_invite_only_refuses_without_a_valid_invitation(app, client, create_event, now):

@@ -7,8 +7,12 @@ from datetime import date
 
 import feedparser
 import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
 
 from mmm_events.demo import seed_demo
+from mmm_events.extensions import db
+from mmm_events.models import NewsPost
 from mmm_events.news.services import PER_PAGE
 
 from .test_public import text_of
@@ -145,3 +149,54 @@ def test_a_feed_reader_accepts_the_feed(client, app):
 @pytest.mark.parametrize("path", ["/news/a%00b", "/news/?page=%00", "/events/%00", "/%00"])
 def test_nul_characters_in_addresses_are_a_bad_request_on_every_engine(client, path):
     assert client.get(path).status_code == 400
+
+
+def test_the_migration_renders_the_texts_saved_before_it(app):
+    """Rows written before the HTML columns existed get their HTML from the migration."""
+    with app.app_context():
+        downgrade(revision="0005_outbox_claim_order")
+        db.session.execute(
+            text(
+                "INSERT INTO event (id, slug, title, hashtag, summary, description, venue, city,"
+                " country, timezone, starts_at, ends_at, capacity, is_published, contact_email,"
+                " created_at, updated_at) VALUES (1, 'e', 'E', '', '', :description, '', '', '',"
+                " 'UTC', :starts, :ends, 10, true, '', :starts, :starts)"
+            ),
+            {
+                "description": "Come *early*. <script>alert(1)</script>",
+                "starts": "2027-05-03 09:00:00+00:00",
+                "ends": "2027-05-04 17:00:00+00:00",
+            },
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO news_post (id, slug, title, published_on, summary, body, event_id,"
+                " is_published, created_at, updated_at) VALUES (1, 'n', 'N', '2027-01-01', '',"
+                " :body, 1, true, :now, :now)"
+            ),
+            {"body": "A [link](https://example.org).", "now": "2027-01-01 00:00:00+00:00"},
+        )
+        db.session.commit()
+        upgrade()
+        event_html, post_html, author = db.session.execute(
+            text(
+                "SELECT event.description_html, news_post.body_html, news_post.author_id"
+                " FROM event JOIN news_post ON news_post.event_id = event.id"
+            )
+        ).one()
+        db.session.commit()
+    assert event_html == "<p>Come <em>early</em>. </p>"
+    assert post_html == '<p>A <a href="https://example.org">link</a>.</p>'
+    assert author is None
+
+
+def test_a_post_shows_the_html_stored_when_it_was_saved(app, client, create_post):
+    post = create_post(slug="stored", body="Some *emphasis*.")
+    with app.app_context():
+        stored = db.session.get(NewsPost, post.id)
+        assert stored.body_html == "<p>Some <em>emphasis</em>.</p>"
+        stored.body_html = "<p>Stored <strong>once</strong>.</p>"
+        db.session.commit()
+    page = client.get("/news/stored").get_data(as_text=True)
+    assert "<p>Stored <strong>once</strong>.</p>" in page
+    assert "<em>emphasis</em>" not in page

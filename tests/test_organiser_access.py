@@ -28,6 +28,7 @@ ADMIN_ONLY = {
     "organiser.outbox_retry_one",
     "organiser.users",
     "organiser.set_user_active",
+    "organiser.send_reset_link",
 }
 # Routes about no event in particular, open to every organiser.
 ANY_ORGANISER = {
@@ -35,6 +36,7 @@ ANY_ORGANISER = {
     "organiser.new_event",
     "organiser.news_list",
     "organiser.new_post",
+    "organiser.change_password",
 }
 
 
@@ -45,7 +47,9 @@ def world(app, create_event, create_user, create_registration, create_post):
     mine = create_event(title="My event")
     registration = create_registration(theirs, full_name="Fatima", days=(theirs.days[0],))
     waiting = create_registration(theirs, status=RegistrationStatus.WAITING)
-    post = create_post(event_id=theirs.id, title="About their event")
+    # An organiser of "theirs" who wrote a post about it.
+    author = create_user(events=(theirs,))
+    post = create_post(event_id=theirs.id, title="About their event", author_id=author.id)
     with app.app_context():
         outbox = OutboxMessage(
             message_id="<m1@example.org>",
@@ -65,7 +69,7 @@ def world(app, create_event, create_user, create_registration, create_post):
     values = {
         "event_id": theirs.id,
         "registration_id": registration.id,
-        "token": registration.token,
+        "token": registration.check_in_token,
         "post_id": post.id,
         "message_id": outbox_id,
         "user_id": organiser.id,
@@ -77,6 +81,8 @@ def world(app, create_event, create_user, create_registration, create_post):
         "registration": registration,
         "waiting": waiting,
         "organiser": organiser,
+        "author": author,
+        "post": post,
         "values": values,
     }
 
@@ -172,7 +178,7 @@ def test_every_route_is_classified(app):
 
 
 def test_assigned_organiser_and_admin_may_open_every_page(app, world, create_user):
-    for user in (create_user(events=(world["theirs"],)), create_user(admin=True)):
+    for user in (world["author"], create_user(admin=True)):
         client = app.test_client()
         assert sign_in(client, user).status_code == 302
         for rule, method, url in _requests(app, world["values"]):
@@ -185,10 +191,73 @@ def test_assigned_organiser_and_admin_may_open_every_page(app, world, create_use
                 assert response.status_code == 200, (user.email, url, response.status_code)
 
 
-def test_news_without_event_is_open_to_every_organiser(client, create_user, create_post):
-    post = create_post(title="General news")
-    sign_in(client, create_user())
-    assert client.get(f"/organiser/news/{post.id}/edit").status_code == 200
+NEWS_ROUTES_OF_A_POST = {
+    "organiser.edit_post",
+    "organiser.publish_post",
+    "organiser.delete_post",
+}
+
+
+def _post_state(app, post_id):
+    with app.app_context():
+        post = db.session.get(NewsPost, post_id)
+        return None if post is None else (post.title, post.is_published, post.event_id)
+
+
+def _walk_post(app, client, post_id, values):
+    """Every GET and POST of every route about one post: the status codes, in order."""
+    codes = []
+    for rule, method, url in _requests(app, {**values, "post_id": post_id}):
+        if rule.endpoint in NEWS_ROUTES_OF_A_POST:
+            data = {"confirm": "yes", "publish": "0", "title": "Hacked"}
+            codes.append((rule.endpoint, method, client.open(url, method=method, data=data)
+                          .status_code))
+    return sorted(codes)
+
+
+def test_news_routes_per_role(app, world, create_user, create_post):
+    """Admins manage every post; an organiser only the posts they wrote about their events.
+
+    Site-wide posts, the admin's posts about the organiser's event, and a co-organiser's
+    posts are refused (404) on every route, and stay as they were."""
+    theirs, author = world["theirs"], world["author"]
+    admin = create_user(admin=True)
+    co_organiser = create_user(events=(theirs,))
+    site_wide = create_post(title="Site news", author_id=admin.id)
+    admins_about_theirs = create_post(event_id=theirs.id, author_id=admin.id)
+    unknown_author = create_post(event_id=theirs.id)
+    refused = [(e, m, 404) for e, m in (
+        ("organiser.delete_post", "GET"), ("organiser.delete_post", "POST"),
+        ("organiser.edit_post", "GET"), ("organiser.edit_post", "POST"),
+        ("organiser.publish_post", "POST"),
+    )]
+    for user, post in (
+        (author, site_wide),
+        (author, admins_about_theirs),
+        (author, unknown_author),
+        (co_organiser, world["post"]),
+        (world["organiser"], world["post"]),
+    ):
+        client = app.test_client()
+        sign_in(client, user)
+        before = _post_state(app, post.id)
+        assert _walk_post(app, client, post.id, world["values"]) == refused, (user.id, post.id)
+        assert _post_state(app, post.id) == before
+        listed = client.get("/organiser/news/").get_data(as_text=True)
+        assert f'id="post-{post.id}"' not in listed
+    client = app.test_client()
+    sign_in(client, author)
+    assert f'id="post-{world["post"].id}"' in client.get("/organiser/news/").get_data(
+        as_text=True
+    )
+    client.post(f"/organiser/news/{world['post'].id}/publish", data={"publish": "0"})
+    assert _post_state(app, world["post"].id)[1] is False
+    admin_client = app.test_client()
+    sign_in(admin_client, admin)
+    for post in (site_wide, admins_about_theirs, unknown_author, world["post"]):
+        assert admin_client.get(f"/organiser/news/{post.id}/edit").status_code == 200
+        admin_client.post(f"/organiser/news/{post.id}/publish", data={"publish": "1"})
+        assert _post_state(app, post.id)[1] is True
 
 
 def test_post_without_csrf_token_is_refused(make_app, create_event, create_user):

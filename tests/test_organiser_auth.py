@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from mmm_events.extensions import db, limiter
+from mmm_events.extensions import db
 from mmm_events.models import Role, User, utcnow
 from tests.conftest import ORGANISER_PASSWORD, sign_in
 
@@ -220,49 +218,6 @@ def test_successful_sign_ins_do_not_count(make_app, create_user):
     for _ in range(6):
         assert _attempt(client, user.email, ORGANISER_PASSWORD) == 302
         client.post("/sign-out")
-
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def redis_prefix():
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"mmm-test-organiser-{uuid.uuid4().hex}"
-    yield prefix, connection
-    for key in connection.scan_iter(f"*{prefix}*"):
-        connection.delete(key)
-    connection.close()
-
-
-def test_limits_are_shared_through_redis(make_app, create_user, redis_prefix, monkeypatch):
-    prefix, connection = redis_prefix
-    # The limiter is one module-level object that keeps the key prefix of the first app it
-    # was given; this test needs its own prefix, so it starts the limiter afresh.
-    monkeypatch.setattr(limiter, "_key_prefix", "")
-    config = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
-    user = create_user()
-    first = _limited_app(make_app, **config).test_client()
-    assert _attempt(first, user.email) == 400
-    assert any(True for _ in connection.scan_iter(f"*{prefix}*"))
-    # A second web server (another app on the same store) sees the same count.
-    second = _limited_app(make_app, **config).test_client()
-    assert _attempt(second, user.email, ip="198.51.100.9") == 400
-    assert _attempt(second, user.email, ip="198.51.100.10") == 429
-    keys = sorted(k.decode() for k in connection.scan_iter(f"*{prefix}*"))
-    assert keys == [
-        f"LIMITS:LIMITER/{prefix}/198.51.100.9/auth.sign_in:sign-in-ip/4/1/minute",
-        f"LIMITS:LIMITER/{prefix}/203.0.113.1/auth.sign_in:sign-in-ip/4/1/minute",
-        f"LIMITS:LIMITER/{prefix}/sign-in-account:{user.email}"
-        "/auth.sign_in:sign-in-account/2/1/minute",
-    ]
 
 
 def test_cli_creates_admin_and_organiser(app, runner):

@@ -16,6 +16,7 @@ from mmm_events.models import (
     RegistrationStatus,
     User,
 )
+from mmm_events.news.services import NewsError, save_post
 from mmm_events.text import render_markdown
 from tests.conftest import sign_in
 
@@ -294,14 +295,16 @@ def test_news_draft_then_published_with_event_link(app, client, create_event, cr
     assert client.get(f"/news/{post.slug}").status_code == 200
     response = client.post(
         f"/organiser/news/{post.id}/edit",
-        data=news_form(title="New title", slug="new-title", is_published="y"),
+        data=news_form(
+            title="New title", slug="new-title", is_published="y", event_id=str(event.id)
+        ),
     )
     assert response.status_code == 302
     post = _post(app, id=post.id)
     assert (post.title, post.slug, post.event_id, post.is_published) == (
         "New title",
         "new-title",
-        None,
+        event.id,
         True,
     )
     assert client.post(f"/organiser/news/{post.id}/delete").status_code == 400
@@ -320,12 +323,52 @@ def test_news_cannot_link_another_organisers_event(app, client, create_event, cr
         assert db.session.scalar(select(func.count(NewsPost.id))) == 0
 
 
-def test_news_slug_clash_and_missing_date(client, create_user, create_post):
+def test_site_wide_news_is_for_admins_only(app, client, create_event, create_user):
+    event = create_event()
+    organiser = create_user(events=(event,))
+    sign_in(client, organiser)
+    page = client.get("/organiser/news/new").get_data(as_text=True)
+    assert "No event" not in page
+    response = client.post("/organiser/news/new", data=news_form(event_id="0"))
+    assert response.status_code == 400
+    assert "Not a valid choice." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(NewsPost.id))) == 0
+    admin, admin_user = app.test_client(), create_user(admin=True)
+    sign_in(admin, admin_user)
+    assert "No event" in admin.get("/organiser/news/new").get_data(as_text=True)
+    assert admin.post("/organiser/news/new", data=news_form(event_id="0")).status_code == 302
+    post = _post(app, slug="casablanca-what-to-expect")
+    assert (post.event_id, post.author_id) == (None, admin_user.id)
+
+
+def test_the_rule_refuses_site_wide_news_from_an_organiser(app, create_event, create_user):
+    event = create_event()
+    organiser = create_user(events=(event,))
+    with app.app_context():
+        user = db.session.get(User, organiser.id)
+        data = {"title": "T", "slug": "", "published_on": date(2027, 3, 1), "event_id": 0}
+        with pytest.raises(NewsError) as refused:
+            save_post(None, data, user=user)
+        assert (refused.value.field, refused.value.message) == (
+            "event_id",
+            "Please choose one of your events.",
+        )
+        saved = save_post(None, {**data, "event_id": event.id}, user=user)
+        assert (saved.event_id, saved.author_id) == (event.id, organiser.id)
+
+
+def test_news_slug_clash_and_missing_date(client, create_event, create_user, create_post):
     create_post(slug="taken")
-    sign_in(client, create_user())
-    response = client.post("/organiser/news/new", data=news_form(slug="taken"))
+    event = create_event()
+    sign_in(client, create_user(events=(event,)))
+    response = client.post(
+        "/organiser/news/new", data=news_form(slug="taken", event_id=str(event.id))
+    )
     assert "Another post already uses this web address." in response.get_data(as_text=True)
-    response = client.post("/organiser/news/new", data=news_form(published_on=""))
+    response = client.post(
+        "/organiser/news/new", data=news_form(published_on="", event_id=str(event.id))
+    )
     assert "This field is required." in response.get_data(as_text=True)
 
 
@@ -362,7 +405,8 @@ def test_injected_script_does_not_survive_on_public_pages(
     event = create_event(description=ATTACKS)
     sign_in(client, create_user(events=(event,)))
     client.post(
-        "/organiser/news/new", data=news_form(slug="attack", body=ATTACKS, is_published="y")
+        "/organiser/news/new",
+        data=news_form(slug="attack", body=ATTACKS, is_published="y", event_id=str(event.id)),
     )
     for url in (f"/events/{event.slug}", "/news/attack"):
         page = client.get(url).get_data(as_text=True)

@@ -180,3 +180,65 @@ def test_the_site_speaks_french(client, app):
 def test_language_switch_refuses_addresses_browsers_would_read_as_another_site(client, target):
     response = client.get("/language/fr", query_string={"next": target})
     assert response.headers["Location"] == "/"
+
+
+def _invitation_token(app, event) -> str:
+    from mmm_events.models import Invitation, InvitationStatus, Language
+
+    with app.app_context():
+        invitation = Invitation(
+            event_id=event.id,
+            email="Invitee@Example.org",
+            email_normalised="invitee@example.org",
+            name="Fatima Zahra",
+            organisation="UNESCO NatCom",
+            language=Language.FR,
+            status=InvitationStatus.INVITED,
+        )
+        db.session.add(invitation)
+        db.session.commit()
+        return invitation.token
+
+
+def test_an_rsvp_form_filled_in_from_an_invitation_is_never_cached(app, client, create_event):
+    event = create_event(invite_only=True)
+    token = _invitation_token(app, event)
+    personal = client.get(f"/events/{event.slug}?invitation={token}")
+    assert 'value="Fatima Zahra"' in personal.text
+    assert personal.headers["Cache-Control"] == "no-store"
+    assert personal.headers["Referrer-Policy"] == "no-referrer"
+    # Sent back with a mistake, the form shows the person's details again.
+    refused = client.post(
+        f"/events/{event.slug}", data={"invitation": token, "full_name": "Fatima Zahra"}
+    )
+    assert 'value="Fatima Zahra"' in refused.text
+    assert refused.headers["Cache-Control"] == "no-store"
+    anonymous = client.get(f"/events/{event.slug}")
+    assert "Cache-Control" not in anonymous.headers
+    assert anonymous.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_https_sites_send_strict_transport_security(make_app):
+    https = make_app(PREFERRED_URL_SCHEME="https").test_client().get("/")
+    assert https.headers["Strict-Transport-Security"] == "max-age=31536000"
+    shorter = make_app(PREFERRED_URL_SCHEME="https", HSTS_SECONDS=600).test_client().get("/")
+    assert shorter.headers["Strict-Transport-Security"] == "max-age=600"
+    off = make_app(PREFERRED_URL_SCHEME="https", HSTS_SECONDS=0).test_client().get("/")
+    assert "Strict-Transport-Security" not in off.headers
+    plain = make_app().test_client().get("/")
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_event_page_shows_the_html_stored_when_the_description_was_saved(
+    app, client, create_event
+):
+    event = create_event(description="Some *emphasis*.")
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        assert stored.description_html == "<p>Some <em>emphasis</em>.</p>"
+        # The page shows what was stored; it does not render the Markdown again.
+        stored.description_html = "<p>Stored <strong>once</strong>.</p>"
+        db.session.commit()
+    page = client.get(f"/events/{event.slug}").text
+    assert "<p>Stored <strong>once</strong>.</p>" in page
+    assert "<em>emphasis</em>" not in page

@@ -1,1 +1,2 @@
-"""Organiser accounts: sign-in, sign-out, and the ``flask users`` commands."""
+"""Organiser accounts: sign-in within limits, sessions, password reset by email, and the
+``flask users`` commands."""

@@ -37,7 +37,8 @@ def create_command(email: str, admin: bool, name: str) -> None:
 @users_cli.command("set-password")
 @click.argument("email")
 def set_password_command(email: str) -> None:
-    """Change an account's password; the new password is asked for and not shown."""
+    """Change an account's password (its sessions end); the new password is asked for and not
+    shown."""
     user = services.find_user(email)
     if user is None:
         raise click.ClickException(f"There is no account for {email}.")
@@ -48,4 +49,4 @@ def set_password_command(email: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Password changed for {user.email}.")
+    click.echo(f"Password changed for {user.email}. Every session of the account is signed out.")

@@ -1,14 +1,16 @@
-"""Account rules: creating users, setting passwords, checking a sign-in."""
+"""Account rules: creating users, passwords, signing in within limits, ending sessions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..addresses import normalise_email
 from ..extensions import db
-from ..models import Role, User
+from ..models import PasswordReset, Role, User, utcnow
+from . import emails, limits
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -47,9 +49,41 @@ def create_user(email: str, password: str, *, admin: bool = False, name: str = "
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def end_sessions(user: User) -> None:
+    """End every session of the account, on every server, at its next request."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_version"])
+
+
+def _cancel_reset_links(user: User, now: datetime) -> None:
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+def set_password(user: User, password: str, *, now: datetime | None = None) -> None:
+    """Change the password; every session of the account ends, and unused reset links die."""
     check_password_rules(password)
     user.set_password(password)
+    end_sessions(user)
+    _cancel_reset_links(user, now or utcnow())
+
+
+def disable(user: User, now: datetime) -> None:
+    user.is_active = False
+    end_sessions(user)
+    _cancel_reset_links(user, now)
+
+
+def enable(user: User) -> None:
+    user.is_active = True
 
 
 def authenticate(email: str, password: str, *, now: datetime) -> User | None:
@@ -64,3 +98,43 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
         return None
     user.last_signed_in_at = now
     return user
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What became of a sign-in: the account, or the moment to try again, or neither."""
+
+    user: User | None = None
+    retry_at: datetime | None = None
+
+
+def sign_in(email: str, password: str, client_address: str, *, now: datetime) -> SignIn:
+    """Check a sign-in within the limits (see ``limits``); the caller commits.
+
+    Commits once itself, before the password is checked: the attempt must already count in
+    every other process (see ``limits.reserve_sign_in``).
+    """
+    normalised = normalise_email(email)
+    owner = find_user(normalised)
+    attempt = limits.reserve_sign_in(normalised, client_address, owner, now)
+    try:
+        limits.check_sign_in(attempt, now)
+    except limits.TooManyAttempts as refused:
+        limits.withdraw(attempt)
+        return SignIn(retry_at=refused.until)
+    user = authenticate(normalised, password, now=now)
+    if user is not None:
+        limits.withdraw(attempt)
+        limits.remember_usual_address(user, attempt.address, now)
+        return SignIn(user=user)
+    limits.prune(now)
+    if owner is not None and owner.is_active:
+        _warn_owner_once(owner, attempt, now)
+    return SignIn()
+
+
+def _warn_owner_once(owner: User, attempt: limits.Attempt, now: datetime) -> None:
+    """Tell the owner someone is trying, once per run of failures that makes attempts wait."""
+    run = limits.account_run(attempt.account, now)
+    if run.wait_until is not None and limits.claim_warning(owner, run, now):
+        emails.queue_sign_in_warning(owner)

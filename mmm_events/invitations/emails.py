@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import force_locale
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from .. import mail
 from ..extensions import db
@@ -141,6 +141,21 @@ def sample_invitation(
     )
 
 
+def preview_invitation(event: Event, language: Language) -> Invitation:
+    """A sample for the wording page, with the first invitee's details when there is one, so
+    that the organiser sees the placeholders filled with real values."""
+    first = db.session.scalar(
+        select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id).limit(1)
+    )
+    return sample_invitation(
+        event,
+        email=first.email if first else "amina@example.org",
+        name=first.name if first else "Amina Diallo",
+        organisation=first.organisation if first else "UNESCO",
+        language=language,
+    )
+
+
 def queue_invitations(
     event: Event, recipients: Sequence[tuple[int, str]], *, reminder: bool
 ) -> int:
@@ -184,6 +199,8 @@ def queue_test(
 
 
 def render_queued(row: OutboxMessage) -> mail.Email:
+    """The worker's renderer: the email for the row's invitee, written now from the wording
+    and options recorded when it was queued (a test goes to a sample invitee)."""
     spec = row.render or {}
     event = db.session.get(Event, row.event_id) if row.event_id is not None else None
     if spec.get("test"):

@@ -43,7 +43,7 @@ class ImportForm(FlaskForm):
 
 
 class ConfirmImportForm(FlaskForm):
-    """Only the CSRF token: the list itself is kept on the server."""
+    """Only the CSRF token: the file itself waits in the database (``PendingImport``)."""
 
 
 class InviteeForm(FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -133,18 +132,11 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
+    # Imported here: openpyxl is loaded only when someone imports a spreadsheet.
+    from .spreadsheets import xlsx_rows
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(_l("This is not a readable Excel (.xlsx) file.")) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell(v) for v in row]
-    finally:
-        workbook.close()
+    for number, row in xlsx_rows(data, max_rows=MAX_ROWS):
+        yield number, [_cell(v) for v in row]
 
 
 def read_rows(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
@@ -175,18 +167,53 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
+def _header(rows: Iterator[tuple[int, list[str]]]) -> dict[str, int]:
+    """The columns named by the first non-empty row, which ``rows`` moves past."""
+    for _line, row in rows:
+        if any(_cell(v) for v in row):
+            return _columns([_cell(v) for v in row])
+    raise ImportFileError(_l("The file is empty."))
+
+
+def _checked(line: int, cells: list[str], columns: dict[str, int]) -> InviteeRow | RejectedRow:
+    """One data row as an invitee, or the reason it cannot be one."""
+    shown = ", ".join(cells)[:200]
+    if len(cells) <= max(columns[c] for c in REQUIRED_COLUMNS):
+        return RejectedRow(line, str(_l("A column is missing on this line.")), shown)
+    if not cells[columns["email"]]:
+        return RejectedRow(line, str(_l("The email address is empty.")), shown)
+    values = {key: cells[index] if index < len(cells) else "" for key, index in columns.items()}
+    # A line break inside a quoted cell is kept in the note only.
+    for key in ("email", "name", "organisation", "language"):
+        values[key] = " ".join(values[key].split())
+    try:
+        email = validate_email(values["email"], check_deliverability=False).normalized
+    except EmailNotValidError:
+        return RejectedRow(line, str(_l("This is not a valid email address.")), shown)
+    language = LANGUAGE_ALIASES.get(values["language"].lower() or "en")
+    if language is None:
+        reason = _l("Unknown language “%(value)s”: use en or fr.", value=values["language"])
+        return RejectedRow(line, str(reason), shown)
+    too_long = [k for k, limit in FIELD_LIMITS.items() if len(values.get(k, "")) > limit]
+    if too_long:
+        reason = _l("The %(column)s is too long.", column=too_long[0])
+        return RejectedRow(line, str(reason), shown)
+    return InviteeRow(
+        line=line,
+        email=email,
+        email_normalised=normalise_email(email),
+        name=values["name"],
+        organisation=values["organisation"],
+        language=language,
+        note=values.get("note", ""),
+    )
+
+
 def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ImportReport:
     """Check every row; merge repeated addresses into their first row. Touches no database."""
     report = ImportReport()
     iterator = iter(rows)
-    columns: dict[str, int] | None = None
-    for _line, row in iterator:
-        if any(_cell(v) for v in row):
-            columns = _columns([_cell(v) for v in row])
-            break
-    if columns is None:
-        raise ImportFileError(_l("The file is empty."))
-    width = max(columns[c] for c in REQUIRED_COLUMNS) + 1
+    columns = _header(iterator)
     seen: dict[str, InviteeRow] = {}
     for count, (line, raw) in enumerate(iterator, start=1):
         if count > MAX_ROWS:
@@ -196,63 +223,18 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ImportReport:
         cells = [_cell(v) for v in raw]
         if not any(cells):
             continue
-        shown = ", ".join(cells)[:200]
-        if len(cells) < width:
-            report.rejected.append(
-                RejectedRow(line, str(_l("A column is missing on this line.")), shown)
-            )
+        row = _checked(line, cells, columns)
+        if isinstance(row, RejectedRow):
+            report.rejected.append(row)
             continue
-        if not cells[columns["email"]]:
-            report.rejected.append(RejectedRow(line, str(_l("The email address is empty.")), shown))
-            continue
-        values = {key: cells[index] if index < len(cells) else "" for key, index in columns.items()}
-        # A line break inside a quoted cell is kept in the note only.
-        for key in ("email", "name", "organisation", "language"):
-            values[key] = " ".join(values[key].split())
-        try:
-            checked = validate_email(values["email"], check_deliverability=False)
-        except EmailNotValidError:
-            report.rejected.append(
-                RejectedRow(line, str(_l("This is not a valid email address.")), shown)
-            )
-            continue
-        language = LANGUAGE_ALIASES.get(values["language"].lower() or "en")
-        if language is None:
-            report.rejected.append(
-                RejectedRow(
-                    line,
-                    str(
-                        _l("Unknown language “%(value)s”: use en or fr.", value=values["language"])
-                    ),
-                    shown,
-                )
-            )
-            continue
-        too_long = [k for k, limit in FIELD_LIMITS.items() if len(values.get(k, "")) > limit]
-        if too_long:
-            report.rejected.append(
-                RejectedRow(line, str(_l("The %(column)s is too long.", column=too_long[0])), shown)
-            )
-            continue
-        email = checked.normalized
-        key = normalise_email(email)
-        first = seen.get(key)
+        first = seen.get(row.email_normalised)
         if first is not None:
             # Merged: the first row wins, and later rows fill in what it left empty.
-            first.name = first.name or values["name"]
-            first.organisation = first.organisation or values["organisation"]
-            first.note = first.note or values.get("note", "")
-            report.duplicates.append(MergedRow(line, email, first.line))
+            first.name = first.name or row.name
+            first.organisation = first.organisation or row.organisation
+            first.note = first.note or row.note
+            report.duplicates.append(MergedRow(line, row.email, first.line))
             continue
-        row = InviteeRow(
-            line=line,
-            email=email,
-            email_normalised=key,
-            name=values["name"],
-            organisation=values["organisation"],
-            language=language,
-            note=values.get("note", ""),
-        )
-        seen[key] = row
+        seen[row.email_normalised] = row
         report.accepted.append(row)
     return report

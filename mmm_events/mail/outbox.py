@@ -21,6 +21,7 @@ from sqlalchemy import insert, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..operations.logs import current_request_id
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def queue(
             "event_id": event_id,
             "registration_id": recipient.registration_id,
             "invitation_id": recipient.invitation_id,
+            "request_id": current_request_id(),
         }
         for recipient in recipients
     ]

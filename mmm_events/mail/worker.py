@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..operations import worker_beat
 from .lease import Lease, claim_due
 from .messages import OutboxEmail, UnsupportedAddress, transport
 from .outbox import Email, RenderError, fill
@@ -332,6 +333,7 @@ class _Deliveries:
                 self.total.sent += report.sent
                 self.total.retrying += report.retrying
                 self.total.failed += report.failed
+            worker_beat(report)
             if self.once:
                 # Rows just scheduled for a retry are not due: the loop ends when nothing is.
                 if report.claimed == 0 or report.sent == 0:

@@ -2,13 +2,15 @@
 
 from ._base import utcnow
 from .events import Event, event_organiser
-from .invitations import Invitation, InvitationStatus, Suppression
+from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
-from .users import Role, User
+from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
 
 __all__ = [
+    "AccountAttempt",
+    "AttemptKind",
     "Event",
     "Invitation",
     "InvitationStatus",
@@ -16,12 +18,15 @@ __all__ = [
     "NewsPost",
     "OutboxMessage",
     "OutboxStatus",
+    "PasswordReset",
+    "PendingImport",
     "Registration",
     "RegistrationDay",
     "RegistrationStatus",
     "Role",
     "Suppression",
     "User",
+    "UsualAddress",
     "event_organiser",
     "utcnow",
 ]

@@ -1,11 +1,12 @@
-"""Invitations sent to invitee lists, and the addresses that asked for no more."""
+"""Invitations sent to invitee lists, the addresses that asked for no more, and invitee files
+awaiting the organiser's confirmation."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -66,3 +67,21 @@ class Suppression(db.Model):
     email_normalised: Mapped[str] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PendingImport(db.Model):
+    """An invitee file between its report and the organiser's confirmation.
+
+    Kept in the database, not on a server's disk, so that the confirmation may reach any of
+    the web servers behind the load balancer. The random id is what the confirmation names;
+    the event and the organiser bind it to the person who uploaded it.
+    """
+
+    __tablename__ = "pending_import"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

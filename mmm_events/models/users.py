@@ -1,4 +1,4 @@
-"""Organiser accounts."""
+"""Organiser accounts, and what protects them: failed attempts, usual addresses, reset links."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,6 +38,11 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of every session's user id: raising it ends every session of the account (on
+    # sign-out, a password change or reset, disabling), on every server at its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When the owner was last told that someone is failing to sign in: once per episode.
+    sign_in_warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     events: Mapped[list[Event]] = relationship(
         secondary=event_organiser, back_populates="organisers"
@@ -50,6 +55,9 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
@@ -58,9 +66,74 @@ class User(UserMixin, db.Model):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_user_id: str) -> User | None:
+    """The account a session belongs to, if it is active and the session is still current."""
+    user_id, _, version = session_user_id.partition(":")
     try:
         user = db.session.get(User, int(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or version != str(user.session_version):
+        return None
+    return user
+
+
+class AttemptKind(enum.StrEnum):
+    SIGN_IN = "sign-in"
+    PASSWORD_RESET = "password-reset"  # noqa: S105 - a kind of attempt, not a password
+
+
+class AccountAttempt(db.Model):
+    """A failed sign-in (or one being checked), or a request for a reset link.
+
+    Counted in the database so that the limits hold across every web process and server,
+    whatever the rate-limit store. The account (the email typed, whether or not it has an
+    account) and the client address are kept as keyed hashes; rows are pruned after a day.
+    """
+
+    __tablename__ = "account_attempt"
+    __table_args__ = (
+        Index("ix_account_attempt_kind_account_at", "kind", "account_digest", "at"),
+        Index("ix_account_attempt_kind_address_at", "kind", "address_digest", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AttemptKind] = mapped_column(
+        Enum(
+            AttemptKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    account_digest: Mapped[str] = mapped_column(String(64))
+    address_digest: Mapped[str] = mapped_column(String(64))
+
+
+class UsualAddress(db.Model):
+    """A client address an account signed in from successfully (a keyed hash, not the address).
+
+    Failures from other addresses do not make the owner wait there.
+    """
+
+    __tablename__ = "usual_address"
+    __table_args__ = (UniqueConstraint("user_id", "address_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    address_digest: Mapped[str] = mapped_column(String(64))
+    last_signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(db.Model):
+    """A reset link sent by email: only a hash of its token is kept; used once, then never."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, make_response, render_template, request
 
-from ..text import render_markdown
 from . import services
 
 bp = Blueprint("news", __name__, url_prefix="/news")
@@ -27,7 +26,7 @@ def detail(slug: str):
     post = services.published_post(slug)
     if post is None:
         abort(404)
-    return render_template("news/detail.html", post=post, body=render_markdown(post.body))
+    return render_template("news/detail.html", post=post)
 
 
 @bp.get("/feed.atom")

@@ -1,25 +1,21 @@
-"""Who may manage what: admins manage everything, organisers the events they are assigned to."""
+"""Loading what a view works on, refused (404) to those who may not manage it.
+
+The rules themselves live with their feature: ``events.editing`` for events, ``news.services``
+for posts.
+"""
 
 from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, select
 
+from ..events.editing import can_manage, visible_events
 from ..extensions import db
-from ..models import Event, User, event_organiser
+from ..models import Event, NewsPost
+from ..news.services import may_manage_post
 
-
-def visible_events(user: User) -> Select[tuple[Event]]:
-    """The events ``user`` may manage, as a query to refine further."""
-    query = select(Event)
-    if not user.is_admin:
-        query = query.join(event_organiser).where(event_organiser.c.user_id == user.id)
-    return query
-
-
-def can_manage(user: User, event: Event) -> bool:
-    return user.is_admin or any(o.id == user.id for o in event.organisers)
+# visible_events is imported from here by the dashboard and the other organiser modules.
+__all__ = ["admin_required", "event_for_organiser", "post_for_organiser", "visible_events"]
 
 
 def event_for_organiser(event_id: int) -> Event:
@@ -29,6 +25,14 @@ def event_for_organiser(event_id: int) -> Event:
     if event is None or not can_manage(current_user, event):
         abort(404)
     return event
+
+
+def post_for_organiser(post_id: int) -> NewsPost:
+    """The post, if the signed-in user may manage it; 404 otherwise, as for events."""
+    post = db.session.get(NewsPost, post_id)
+    if post is None or not may_manage_post(current_user, post):
+        abort(404)
+    return post
 
 
 def admin_required() -> None:

@@ -1,10 +1,10 @@
 """The organiser's invitation pages: import, add, wording and preview, sending, reminders,
-revoking, progress, the funnel and the invitee list."""
+revoking, progress, the funnel and the invitee list. Routes and form handling only: the rules
+are in ``invitations.services``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import (
     Response,
@@ -18,14 +18,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..invitations import emails, services, uploads
+from ..invitations import emails, services
 from ..invitations.forms import (
     ActionForm,
     ConfirmImportForm,
@@ -35,37 +33,12 @@ from ..invitations.forms import (
     ReminderForm,
 )
 from ..invitations.importing import ImportFileError
-from ..models import Event, Invitation, Language, utcnow
+from ..models import Event, Language, utcnow
 from .access import event_for_organiser
 from .blueprint import MAX_ID, bp
 from .exports import csv_stream, neutralise
 
 PAGE_SIZE = 100
-EXPORT_BATCH = 2000
-STAGE_LABELS = {
-    "imported": _l("Imported"),
-    "invited": _l("Invited (email sent)"),
-    "failed": _l("Bounced or failed"),
-    "opened": _l("Opened the link"),
-    "accepted": _l("Accepted (registered)"),
-    "declined": _l("Declined"),
-    "checked_in": _l("Checked in"),
-}
-STATE_FILTERS = (*services.FUNNEL_STAGES, "revoked")
-
-
-def funnel_chart(counts: dict[str, int]) -> list[dict]:
-    """Bars for the inline SVG chart: widths in per cent of the imported count."""
-    top = max(counts["imported"], 1)
-    return [
-        {
-            "stage": stage,
-            "label": STAGE_LABELS[stage],
-            "count": counts[stage],
-            "width": round(100 * counts[stage] / top, 1),
-        }
-        for stage in services.FUNNEL_STAGES
-    ]
 
 
 def _overview_url(event: Event, **args) -> str:
@@ -76,20 +49,20 @@ def _overview_url(event: Event, **args) -> str:
 def invitations(event_id: int):
     event = event_for_organiser(event_id)
     state = request.args.get("state")
-    if state not in STATE_FILTERS:
+    if state not in services.FILTERS:
         state = None
     after = request.args.get("after", type=int)
     if after is not None and not 0 <= after <= MAX_ID:
         abort(404)
     rows = services.invitees(event, state=state, after_id=after, limit=PAGE_SIZE + 1)
-    next_after = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
+    next_after = rows[PAGE_SIZE - 1].invitation.id if len(rows) > PAGE_SIZE else None
     counts = services.funnel(event)
     return render_template(
         "organiser/invitations/overview.html",
         event=event,
         counts=counts,
-        chart=funnel_chart(counts),
-        stage_labels=STAGE_LABELS,
+        chart=services.funnel_chart(counts),
+        filters=services.FILTERS,
         state=state,
         rows=rows[:PAGE_SIZE],
         next_after=next_after,
@@ -106,19 +79,18 @@ def import_invitees(event_id: int):
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        data = upload.read()
         try:
-            report = services.build_import_report(event, upload.filename or "", data)
+            report, upload_id = services.stage_import(
+                event,
+                user_id=current_user.id,
+                filename=upload.filename or "",
+                data=upload.read(),
+                now=utcnow(),
+            )
+            db.session.commit()
         except ImportFileError as error:
             form.file.errors.append(str(error))
         else:
-            upload_id = uploads.store(
-                current_app.instance_path,
-                event_id=event.id,
-                user_id=current_user.id,
-                filename=upload.filename or "",
-                data=data,
-            )
             return render_template(
                 "organiser/invitations/import_report.html",
                 event=event,
@@ -135,16 +107,10 @@ def confirm_import(event_id: int, upload_id: str):
     event = event_for_organiser(event_id)
     if not ConfirmImportForm().validate_on_submit():
         abort(400)
-    stored = uploads.load(
-        current_app.instance_path, upload_id, event_id=event.id, user_id=current_user.id
-    )
-    if stored is None:
-        flash(_("This import is no longer available. Please upload the file again."), "error")
-        return redirect(url_for(".import_invitees", event_id=event.id))
     try:
-        # Parsed again, and checked again against the invitations saved since the report.
-        report = services.build_import_report(event, stored.filename, stored.data)
-        saved = services.save_import(event, report, now=utcnow())
+        saved = services.confirm_import(
+            event, user_id=current_user.id, upload_id=upload_id, now=utcnow()
+        )
         db.session.commit()
     except (ImportFileError, IntegrityError):
         db.session.rollback()
@@ -153,7 +119,9 @@ def confirm_import(event_id: int, upload_id: str):
             "error",
         )
         return redirect(url_for(".import_invitees", event_id=event.id))
-    uploads.discard(current_app.instance_path, upload_id)
+    if saved is None:
+        flash(_("This import is no longer available. Please upload the file again."), "error")
+        return redirect(url_for(".import_invitees", event_id=event.id))
     flash(
         ngettext(
             "%(num)d invitee added to the list.", "%(num)d invitees added to the list.", saved
@@ -195,19 +163,6 @@ def add_invitee(event_id: int):
     return render_template("organiser/invitations/add.html", event=event, form=form), status
 
 
-def _sample(event: Event, language: Language) -> Invitation:
-    first = db.session.scalar(
-        select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id).limit(1)
-    )
-    return emails.sample_invitation(
-        event,
-        email=first.email if first else "amina@example.org",
-        name=first.name if first else "Amina Diallo",
-        organisation=first.organisation if first else "UNESCO",
-        language=language,
-    )
-
-
 @bp.route("/events/<int:event_id>/invitations/message", methods=["GET", "POST"])
 def edit_message(event_id: int):
     """The wording, with three buttons: preview the draft, save it, send it to myself."""
@@ -243,7 +198,7 @@ def edit_message(event_id: int):
     if not form.errors:
         preview = emails.render_invitation(
             event,
-            _sample(event, Language(form.language.data or "en")),
+            emails.preview_invitation(event, Language(form.language.data or "en")),
             subject=form.subject.data or "",
             message=form.message.data or "",
         )
@@ -268,7 +223,7 @@ def preview_html(event_id: int):
     language = request.args.get("lang", "en")
     if language not in ("en", "fr"):
         abort(404)
-    email = emails.render_invitation(event, _sample(event, Language(language)))
+    email = emails.render_invitation(event, emails.preview_invitation(event, Language(language)))
     response = current_app.response_class(email.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -349,27 +304,18 @@ def revoke(event_id: int):
     event = event_for_organiser(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    revoked = kept = 0
-    for invitation_id in _chosen_ids():
-        invitation = services.invitation_of_event(event, invitation_id)
-        if invitation is None:
-            continue
-        try:
-            services.revoke(invitation)
-            revoked += 1
-        except services.AlreadyAccepted:
-            kept += 1
+    result = services.revoke_chosen(event, _chosen_ids())
     db.session.commit()
     flash(
-        ngettext("%(num)d invitation revoked.", "%(num)d invitations revoked.", revoked),
-        "success" if revoked else "warning",
+        ngettext("%(num)d invitation revoked.", "%(num)d invitations revoked.", result.revoked),
+        "success" if result.revoked else "warning",
     )
-    if kept:
+    if result.kept:
         flash(
             ngettext(
                 "%(num)d invitee has already registered: cancel the registration instead.",
                 "%(num)d invitees have already registered: cancel their registrations instead.",
-                kept,
+                result.kept,
             ),
             "warning",
         )
@@ -386,67 +332,12 @@ def progress(event_id: int):
     )
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return neutralise(str(value))
-
-
-INVITEE_COLUMNS = (
-    _l("Email"),
-    _l("Name"),
-    _l("Organisation"),
-    _l("Language"),
-    _l("Note"),
-    _l("Status"),
-    _l("Invited at"),
-    _l("Last reminded at"),
-    _l("Opened at"),
-    _l("Answered at"),
-    _l("Message when declining"),
-    _l("Registration"),
-    _l("Checked in at"),
-    _l("Unsubscribed"),
-)
-
-
-def _invitee_batches(event: Event) -> Iterator[list[list[str]]]:
-    after = None
-    while True:
-        rows = services.invitees(event, after_id=after, limit=EXPORT_BATCH)
-        if not rows:
-            return
-        yield [
-            [
-                _cell(v)
-                for v in (
-                    invitation.email,
-                    invitation.name,
-                    invitation.organisation,
-                    invitation.language.value,
-                    invitation.note,
-                    invitation.status.value,
-                    invitation.invited_at,
-                    invitation.last_reminded_at,
-                    invitation.opened_at,
-                    invitation.answered_at,
-                    invitation.decline_message,
-                    registration.status.value if registration else "",
-                    registration.checked_in_at if registration else None,
-                    _("yes") if unsubscribed else "",
-                )
-            ]
-            for invitation, registration, unsubscribed in rows
-        ]
-        after = rows[-1][0].id
-        # Each batch is read afresh: the session need not hold the whole list.
-        db.session.expunge_all()
-
-
-def _export_chunks(event: Event) -> Iterator[bytes]:
-    return csv_stream([str(c) for c in INVITEE_COLUMNS], _invitee_batches(event))
+def _export_chunks(event: Event):
+    header = [str(column) for column in services.EXPORT_COLUMNS]
+    batches = (
+        [[neutralise(cell) for cell in row] for row in rows] for rows in services.export_rows(event)
+    )
+    return csv_stream(header, batches)
 
 
 @bp.get("/events/<int:event_id>/invitations.csv")

@@ -1,16 +1,19 @@
-"""Accounts, for administrators: who can sign in, with which role, and on which events."""
+"""Accounts: for administrators, who can sign in, with which role, and on which events; for
+everyone, their own password."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth import reset
 from ..auth import services as accounts
+from ..auth.forms import ChangePasswordForm
 from ..extensions import db
-from ..models import User
+from ..models import User, utcnow
 from .access import admin_required
 from .blueprint import bp
 from .forms import UserForm
@@ -42,21 +45,59 @@ def users():
     return render_template("organiser/users.html", form=form, users=list(everyone)), status
 
 
-@bp.post("/users/<int:user_id>/active")
-def set_user_active(user_id: int):
+def _account(user_id: int) -> User:
     admin_required()
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    return user
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_user_active(user_id: int):
+    user = _account(user_id)
     if user.id == current_user.id:
         flash(_("You cannot switch off your own account."), "error")
         return redirect(url_for("organiser.users"))
-    user.is_active = request.form.get("active") == "1"
+    if request.form.get("active") == "1":
+        accounts.enable(user)
+        message = _("%(email)s can sign in again.", email=user.email)
+    else:
+        # Signed out everywhere at once, and any reset link sent before stops working.
+        accounts.disable(user, utcnow())
+        message = _("%(email)s can no longer sign in.", email=user.email)
     db.session.commit()
-    message = (
-        _("%(email)s can sign in again.", email=user.email)
-        if user.is_active
-        else _("%(email)s can no longer sign in.", email=user.email)
-    )
     flash(message, "success")
     return redirect(url_for("organiser.users"))
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+def send_reset_link(user_id: int):
+    user = _account(user_id)
+    if not user.is_active:
+        flash(_("Switch the account on before sending it a reset link."), "error")
+        return redirect(url_for("organiser.users"))
+    reset.send_link(user, now=utcnow())
+    db.session.commit()
+    flash(
+        _("A link to choose a new password is on its way to %(email)s.", email=user.email),
+        "success",
+    )
+    return redirect(url_for("organiser.users"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    """Any organiser changes their own password; their other sessions end, this one goes on."""
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if user.check_password(form.current_password.data):
+            accounts.set_password(user, form.password.data, now=utcnow())
+            db.session.commit()
+            login_user(user)
+            flash(_("Your password is changed. You are signed out everywhere else."), "success")
+            return redirect(url_for("organiser.dashboard"))
+        form.current_password.errors.append(_("That is not your current password."))
+    status = 400 if form.errors else 200
+    return render_template("organiser/password.html", form=form), status

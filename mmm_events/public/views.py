@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from ..database import database_is_readable
 from ..events.services import upcoming_events
-from ..extensions import db
 from ..models import utcnow
 from ..news.services import latest_posts
 from ..web import local_path
@@ -31,10 +29,9 @@ def privacy():
 
 @bp.get("/healthz")
 def health():
-    """For load balancers and monitoring: 200 when the database answers."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    """For load balancers and monitoring: 200 when the database can be read, 503 when it
+    cannot or does not answer within HEALTH_CHECK_TIMEOUT seconds."""
+    if not database_is_readable(current_app):
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}
 

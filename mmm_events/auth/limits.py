@@ -1,0 +1,283 @@
+"""Limits on failed sign-ins and reset requests, counted in the database.
+
+Counting in the database, not in each web process's memory, makes the limits hold under
+gunicorn's several workers and on several servers, with or without Redis.
+
+Per client address: at most N failed sign-ins (of any account) in a period, then refused until
+the oldest leaves the period. Per account: after N failures in a row (each within the period of
+the one before, or of the end of the wait it caused), every further attempt must first wait
+1, 2, 4 … minutes, at most ``SIGN_IN_MAX_WAIT_MINUTES``: an attacker is slowed to a few guesses
+an hour, and never locks the owner out for longer than that. At an address the owner signed in
+from recently, only that address's own failures count, so an attack from elsewhere does not
+make the owner wait at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from flask import current_app
+from limits import RateLimitItem, parse
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import AccountAttempt, AttemptKind, User, UsualAddress
+
+# Attempts are kept at least this long, so that a patient attacker's run of failures is
+# still seen; longer when a configured period is longer.
+MIN_MEMORY = timedelta(days=1)
+FIRST_WAIT = timedelta(minutes=1)
+
+
+class TooManyAttempts(Exception):
+    """Refused before the password or the request was looked at; try again at ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until)
+        self.until = until
+
+
+@lru_cache(maxsize=16)
+def parse_limit(text: str) -> RateLimitItem:
+    """``"5 per 15 minutes"``: the same notation as Flask-Limiter's."""
+    return parse(text)
+
+
+def _limit(setting: str) -> tuple[int, timedelta]:
+    item = parse_limit(current_app.config[setting])
+    return item.amount, timedelta(seconds=item.get_expiry())
+
+
+def account_reset_limit() -> tuple[int, timedelta]:
+    return _limit("PASSWORD_RESET_LIMIT_PER_ACCOUNT")
+
+
+def _max_wait() -> timedelta:
+    return timedelta(minutes=current_app.config["SIGN_IN_MAX_WAIT_MINUTES"])
+
+
+def digest(purpose: str, value: str) -> str:
+    """A keyed hash: equal values can be matched, but the table does not hold the values."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def account_digest(normalised_email: str) -> str:
+    return digest("account", normalised_email)
+
+
+def address_digest(address: str) -> str:
+    return digest("address", address)
+
+
+@dataclass(frozen=True)
+class Run:
+    """An account's current run of failures: how many, since when, and the wait it imposes."""
+
+    failures: int
+    started_at: datetime | None
+    wait_until: datetime | None
+
+
+def wait_after(failures: int, allowed: int, max_wait: timedelta) -> timedelta:
+    if failures < allowed:
+        return timedelta(0)
+    return min(FIRST_WAIT * 2 ** min(failures - allowed, 20), max_wait)
+
+
+def current_run(
+    times: list[datetime], now: datetime, allowed: int, period: timedelta, max_wait: timedelta
+) -> Run:
+    """The run of failures (``times``, oldest first) still in force at ``now``."""
+    failures, started, last, wait = 0, None, None, timedelta(0)
+    for at in times:
+        if last is None or at > last + wait + period:
+            failures, started = 0, at
+        failures += 1
+        last, wait = at, wait_after(failures, allowed, max_wait)
+    if last is None or now > last + wait + period:
+        return Run(0, None, None)
+    return Run(failures, started, last + wait if wait else None)
+
+
+def _memory() -> timedelta:
+    periods = [
+        _limit(name)[1]
+        for name in (
+            "SIGN_IN_LIMIT_PER_IP",
+            "SIGN_IN_LIMIT_PER_ACCOUNT",
+            "PASSWORD_RESET_LIMIT_PER_IP",
+        )
+    ]
+    return max(MIN_MEMORY, max(periods) + _max_wait())
+
+
+# Sign-in -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in being checked, already written down as a failure (see ``reserve_sign_in``)."""
+
+    id: int
+    account: str
+    address: str
+    usual_address: bool
+
+
+def is_usual_address(user: User | None, address: str, now: datetime) -> bool:
+    if user is None:
+        return False
+    since = now - timedelta(days=current_app.config["SIGN_IN_USUAL_ADDRESS_DAYS"])
+    return (
+        db.session.scalar(
+            select(UsualAddress.id).where(
+                UsualAddress.user_id == user.id,
+                UsualAddress.address_digest == address,
+                UsualAddress.last_signed_in_at > since,
+            )
+        )
+        is not None
+    )
+
+
+def reserve_sign_in(
+    normalised_email: str, client_address: str, user: User | None, now: datetime
+) -> Attempt:
+    """Write the attempt down as a failure before its password is checked, and commit.
+
+    Every process then counts it: N requests sent at once cannot all pass a limit that only
+    N of them fit under. A right password withdraws it; a refused attempt too.
+    """
+    account, address = account_digest(normalised_email), address_digest(client_address)
+    usual = is_usual_address(user, address, now)
+    row = AccountAttempt(
+        kind=AttemptKind.SIGN_IN, at=now, account_digest=account, address_digest=address
+    )
+    db.session.add(row)
+    db.session.commit()
+    return Attempt(row.id, account, address, usual)
+
+
+def check_sign_in(attempt: Attempt, now: datetime) -> None:
+    """Raise TooManyAttempts if the address or the account must wait; others' attempts count."""
+    amount, period = _limit("SIGN_IN_LIMIT_PER_IP")
+    from_address = db.session.scalars(
+        select(AccountAttempt.at)
+        .where(
+            AccountAttempt.kind == AttemptKind.SIGN_IN,
+            AccountAttempt.address_digest == attempt.address,
+            AccountAttempt.at > now - period,
+            AccountAttempt.id != attempt.id,
+        )
+        .order_by(AccountAttempt.at.desc())
+        .limit(amount)
+    ).all()
+    if len(from_address) >= amount:
+        raise TooManyAttempts(from_address[-1] + period)
+    only_from = attempt.address if attempt.usual_address else None
+    run = account_run(attempt.account, now, address=only_from, excluding=attempt.id)
+    if run.wait_until is not None and run.wait_until > now:
+        raise TooManyAttempts(run.wait_until)
+
+
+def account_run(
+    account: str, now: datetime, *, address: str | None = None, excluding: int | None = None
+) -> Run:
+    """The account's run of failures; only those from ``address`` when it is given."""
+    query = select(AccountAttempt.at).where(
+        AccountAttempt.kind == AttemptKind.SIGN_IN,
+        AccountAttempt.account_digest == account,
+        AccountAttempt.at > now - _memory(),
+    )
+    if address is not None:
+        query = query.where(AccountAttempt.address_digest == address)
+    if excluding is not None:
+        query = query.where(AccountAttempt.id != excluding)
+    times = list(db.session.scalars(query.order_by(AccountAttempt.at, AccountAttempt.id)))
+    amount, period = _limit("SIGN_IN_LIMIT_PER_ACCOUNT")
+    return current_run(times, now, amount, period, _max_wait())
+
+
+def withdraw(attempt: Attempt) -> None:
+    db.session.execute(delete(AccountAttempt).where(AccountAttempt.id == attempt.id))
+
+
+def prune(now: datetime) -> None:
+    db.session.execute(delete(AccountAttempt).where(AccountAttempt.at < now - _memory()))
+
+
+def remember_usual_address(user: User, address: str, now: datetime) -> None:
+    """After a successful sign-in (or a reset from the emailed link): this address is the
+    owner's. Two processes may insert the same pair at once; the savepoint keeps the loser's
+    transaction usable."""
+    changed = db.session.execute(
+        update(UsualAddress)
+        .where(UsualAddress.user_id == user.id, UsualAddress.address_digest == address)
+        .values(last_signed_in_at=now)
+    ).rowcount
+    if changed:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                UsualAddress(
+                    user_id=user.id, address_digest=address, last_signed_in_at=now
+                )
+            )
+    except IntegrityError:
+        pass
+
+
+def claim_warning(user: User, run: Run, now: datetime) -> bool:
+    """Whether this failure is the one that tells the owner; once per run, whatever the
+    number of processes (a conditional UPDATE)."""
+    if run.started_at is None:
+        return False
+    return bool(
+        db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                (User.sign_in_warning_at.is_(None))
+                | (User.sign_in_warning_at < run.started_at),
+            )
+            .values(sign_in_warning_at=now)
+        ).rowcount
+    )
+
+
+# Reset requests ------------------------------------------------------------------------------
+
+
+def record_reset_request(normalised_email: str, client_address: str, now: datetime) -> None:
+    """Count a request for a reset link against the client; raise if it asked too often."""
+    amount, period = _limit("PASSWORD_RESET_LIMIT_PER_IP")
+    address = address_digest(client_address)
+    recent = db.session.scalars(
+        select(AccountAttempt.at)
+        .where(
+            AccountAttempt.kind == AttemptKind.PASSWORD_RESET,
+            AccountAttempt.address_digest == address,
+            AccountAttempt.at > now - period,
+        )
+        .order_by(AccountAttempt.at.desc())
+        .limit(amount)
+    ).all()
+    if len(recent) >= amount:
+        raise TooManyAttempts(recent[-1] + period)
+    prune(now)
+    db.session.add(
+        AccountAttempt(
+            kind=AttemptKind.PASSWORD_RESET,
+            at=now,
+            account_digest=account_digest(normalised_email),
+            address_digest=address,
+        )
+    )
+

@@ -1,0 +1,145 @@
+"""Editing events: the rules for saving, publishing, deleting and assigning organisers.
+
+The organiser area's views call these with validated form data, then commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import _
+from sqlalchemy import Select, delete, insert, select, update
+
+from ..extensions import db
+from ..models import Event, User, event_organiser
+from ..slugs import slug_taken, unique_slug
+from ..text import slugify
+
+# Form fields copied onto the model as they are; the datetimes are converted first.
+PLAIN_FIELDS = (
+    "title", "hashtag", "summary", "description", "venue", "city", "country", "timezone",
+    "contact_email", "invite_only", "invitation_subject", "invitation_message", "is_published",
+)
+LOCAL_DATETIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+
+
+def visible_events(user: User) -> Select[tuple[Event]]:
+    """The events ``user`` may manage, as a query to refine further: admins manage every
+    event, organisers the events they are assigned to."""
+    query = select(Event)
+    if not user.is_admin:
+        query = query.join(event_organiser).where(event_organiser.c.user_id == user.id)
+    return query
+
+
+def can_manage(user: User, event: Event) -> bool:
+    return user.is_admin or any(o.id == user.id for o in event.organisers)
+
+
+class EventError(ValueError):
+    """The event cannot be saved as given: ``field`` names the form field to blame."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def to_utc(local: datetime | None, zone: str) -> datetime | None:
+    """A wall-clock time typed by an organiser, read in the event's time zone."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
+
+
+def to_local(moment: datetime | None, zone: str) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> Event:
+    """Create (``event`` None) or update an event from validated form data.
+
+    ``data`` holds the form's values, datetimes as naive wall-clock times in
+    ``data["timezone"]``. Raises EventError, with nothing changed, when a rule is broken.
+    """
+    zone = data["timezone"]
+    moments = {name: to_utc(data.get(name), zone) for name in LOCAL_DATETIMES}
+    if moments["ends_at"] <= moments["starts_at"]:
+        raise EventError("ends_at", _("The end must be after the start."))
+    opens, closes = moments["registration_opens_at"], moments["registration_closes_at"]
+    if opens and closes and closes <= opens:
+        raise EventError(
+            "registration_closes_at", _("Registration must close after it opens.")
+        )
+    capacity = data["capacity"]
+    if capacity < 0:
+        raise EventError("capacity", _("The number of seats cannot be negative."))
+    slug = _slug_for(event, data)
+
+    if event is None:
+        event = Event(capacity=capacity, seats_taken=0)
+        if not creator.is_admin:
+            event.organisers.append(creator)
+        db.session.add(event)
+    else:
+        # Checked and written in one statement, so that a registration arriving meanwhile
+        # cannot leave more confirmed people than seats.
+        changed = db.session.execute(
+            update(Event)
+            .where(Event.id == event.id, Event.seats_taken <= capacity)
+            .values(capacity=capacity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            db.session.refresh(event)
+            raise EventError(
+                "capacity",
+                _(
+                    "%(confirmed)d people are already confirmed, so the event needs at least "
+                    "%(confirmed)d seats. Cancel registrations first to reduce it.",
+                    confirmed=event.seats_taken,
+                ),
+            )
+        db.session.refresh(event, ["capacity"])
+    for name in PLAIN_FIELDS:
+        setattr(event, name, data[name] if data[name] is not None else "")
+    for name, value in moments.items():
+        setattr(event, name, value)
+    event.slug = slug
+    db.session.flush()
+    return event
+
+
+def _slug_for(event: Event | None, data: dict[str, Any]) -> str:
+    """The address the organiser typed, if free; else one made from the title."""
+    own_id = event.id if event is not None else None
+    if data.get("slug"):
+        if slug_taken(Event, data["slug"], own_id=own_id):
+            raise EventError("slug", _("Another event already uses this web address."))
+        return data["slug"]
+    return unique_slug(Event, slugify(data["title"]), own_id=own_id)
+
+
+def set_published(event: Event, published: bool) -> None:
+    event.is_published = published
+
+
+def delete_event(event: Event) -> None:
+    """Remove the event with its registrations (the database cascades)."""
+    db.session.delete(event)
+
+
+def assign_organisers(event: Event, user_ids: list[int]) -> None:
+    wanted = set(
+        db.session.scalars(select(User.id).where(User.id.in_(user_ids))) if user_ids else []
+    )
+    db.session.execute(delete(event_organiser).where(event_organiser.c.event_id == event.id))
+    if wanted:
+        db.session.execute(
+            insert(event_organiser), [{"event_id": event.id, "user_id": u} for u in wanted]
+        )
+    db.session.expire(event, ["organisers"])
