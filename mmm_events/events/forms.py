@@ -133,9 +133,17 @@ class DetailsForm(Form):
             plain_text,
         ],
     )
+    needs_consent = BooleanField(
+        _l("I consent to Make Mothers Matter keeping these needs, which may concern my "
+           "health, to organise my attendance. Without this consent, they are not kept.")
+    )
     language = RadioField(
         _l("Language for emails"),
-        choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")],
+        choices=[
+            SelectChoice("en", "English"),
+            SelectChoice("fr", "Français"),
+            SelectChoice("ar", "العربية"),
+        ],
         default="en",
         validators=[DataRequired(_l("Please choose a language."))],
     )

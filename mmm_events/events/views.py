@@ -13,12 +13,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import db, limiter
+from ..i18n import current_language
 from ..models import Registration, RegistrationStatus, utcnow
 from ..operations import count_registration
+from ..privacy import consent as privacy_consent
+from ..privacy.views import refuse_erased
 from ..registrations import services as registrations
 from ..registrations import status
 from ..registrations.emails import manage_url
@@ -45,7 +47,7 @@ def _details(form: DetailsForm) -> registrations.RegistrationDetails:
         organisation=form.organisation.data or "",
         country=form.country.data,
         days=form.chosen_days(),
-        needs=form.needs.data or "",
+        needs=privacy_consent.special_category_kept(form.needs.data, form.needs_consent.data),
         language=form.language.data,
     )
 
@@ -53,7 +55,7 @@ def _details(form: DetailsForm) -> registrations.RegistrationDetails:
 def _prefill(form: RegistrationForm, event, invitation) -> None:
     """Every day ticked, the page's language, and what the invitation knows of the person."""
     form.days.data = [d.isoformat() for d in event.days]
-    form.language.data = "fr" if str(get_locale()) == "fr" else "en"
+    form.language.data = current_language()
     if invitation is not None:
         form.full_name.data = invitation.name
         form.email.data = invitation.email
@@ -126,6 +128,7 @@ def detail(slug: str):
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
+    privacy_consent.record_consent(registration=outcome.registration, now=now)
     registration_id = outcome.registration.id  # read before the commit expires it (a query)
     status = outcome.registration.status.value
     db.session.commit()
@@ -176,6 +179,7 @@ def _registration_or_404(token: str) -> Registration:
     registration = registrations.registration_by_token(token)
     if registration is None:
         abort(404)
+    refuse_erased(registration=registration)
     return registration
 
 
@@ -214,6 +218,7 @@ def manage_edit(token: str):
         form.country.data = registration.country
         form.days.data = [d.isoformat() for d in registration.days]
         form.needs.data = registration.needs
+        form.needs_consent.data = bool(registration.needs)
         form.language.data = registration.language.value
     elif form.validate_on_submit():
         try:
