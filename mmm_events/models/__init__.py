@@ -1,18 +1,26 @@
 """The data model, one module per domain. Importing this package registers every table."""
 
 from ._base import utcnow
-from .events import Event, event_organiser
+from .events import Event, InvitationAdmits, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
-from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
+from .registrations import (
+    HOLDS_SEAT,
+    Language,
+    Registration,
+    RegistrationDay,
+    RegistrationStatus,
+)
 from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
 
 __all__ = [
     "AccountAttempt",
     "AttemptKind",
+    "HOLDS_SEAT",
     "Event",
     "Invitation",
+    "InvitationAdmits",
     "InvitationStatus",
     "Language",
     "NewsPost",

@@ -22,6 +22,15 @@ class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITING = "waiting"
     CANCELLED = "cancelled"
+    # Double opt-in: the address is not confirmed yet. PENDING holds a seat (it counts in
+    # ``event.seats_taken``); PENDING_WAITING will join the waiting list. Both last until
+    # ``hold_expires_at``, then are cancelled and a held seat goes to the next person waiting.
+    PENDING = "pending"
+    PENDING_WAITING = "pending-waiting"
+
+
+# The statuses that count in ``event.seats_taken``.
+HOLDS_SEAT = (RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING)
 
 
 class Language(enum.StrEnum):
@@ -69,6 +78,14 @@ class Registration(db.Model):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="SET NULL"), unique=True
     )
+    # A person admitted by someone else's invitation, on an event whose invitations admit
+    # guests (``invitation_id`` is the invitee's own registration).
+    guest_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL"), index=True
+    )
+    # Double opt-in: the secret of the "confirm your address" link, and the end of the hold.
+    confirm_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
