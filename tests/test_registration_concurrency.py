@@ -231,8 +231,8 @@ def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registr
     found = runner.invoke(args=["doctor"])
     assert found.exit_code == 1
     assert found.output.splitlines() == [
-        f"{full.slug}: seats_taken 3, confirmed 2, capacity 3",
-        f"{undercounted.slug}: seats_taken 1, confirmed 2, capacity 5",
+        f"{full.slug}: seats_taken 3, holding 2, capacity 3",
+        f"{undercounted.slug}: seats_taken 1, holding 2, capacity 5",
         "Run `flask doctor --repair` to put this right.",
     ]
     assert statuses(app, full)["person3@example.org"] == "waiting"
@@ -252,7 +252,7 @@ def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registr
 
     clean = runner.invoke(args=["doctor"])
     assert (clean.exit_code, clean.output) == (
-        0, "Seat counts match the confirmed registrations.\n"
+        0, "Seat counts match the registrations holding a seat.\n"
     )
 
 
