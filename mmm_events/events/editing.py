@@ -21,6 +21,7 @@ from ..text import slugify
 PLAIN_FIELDS = (
     "title", "hashtag", "summary", "description", "venue", "city", "country", "timezone",
     "contact_email", "invite_only", "invitation_subject", "invitation_message", "is_published",
+    "invitation_admits", "invitation_guests", "confirm_email",
 )
 LOCAL_DATETIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 
