@@ -27,7 +27,12 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
     else:
         # Enough for real contention, well below the server's max_connections.
         engine_options = {"pool_size": 15, "max_overflow": 15, "pool_timeout": 120}
-    app = make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+    app = make_app(
+        SERVER_NAME=REGISTRATION_SERVER_NAME,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        # Everyone here comes from one address: the limit is set for this many people.
+        RSVP_LIMIT_PER_IP=f"{PEOPLE} per 10 minutes",
+    )
     event = create_event(capacity=SEATS)
     days = [d.isoformat() for d in event.days]
     start = threading.Barrier(PEOPLE)

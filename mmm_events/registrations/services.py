@@ -226,7 +226,8 @@ def register(
         raise InvitationRequired()
     email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
-    release_expired_holds(now, event=event)
+    if event.confirm_email:
+        release_expired_holds(now, event=event)
     existing = existing_registration(event, email_normalised)
     if existing is not None and existing.status is RegistrationStatus.CANCELLED:
         return _register_again(existing, details, days, now=now)
