@@ -46,6 +46,7 @@ HOLDS_SEAT = (RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING)
 class Language(enum.StrEnum):
     EN = "en"
     FR = "fr"
+    AR = "ar"
 
 
 class Registration(db.Model):
