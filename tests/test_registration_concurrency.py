@@ -10,7 +10,14 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from mmm_events.extensions import db
-from mmm_events.models import Event, OutboxMessage, Registration, RegistrationStatus
+from mmm_events.models import (
+    Event,
+    Invitation,
+    InvitationAdmits,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
 from mmm_events.registrations.seats import seat_drift
 
 from .conftest import REGISTRATION_SERVER_NAME, sign_in
@@ -289,4 +296,103 @@ def test_an_organiser_cancelling_twice_at_once_cancels_and_promotes_once(
     promoted = {key[1]: n for key, n in emails.items() if key[0] == "registration_promoted"}
     assert set(promoted.values()) == {1}
     assert {people[5].id, people[7].id, people[9].id} <= set(promoted)
+    assert_seats_match(app, event)
+
+
+# The RSVP guards racing themselves ------------------------------------------------------------
+
+
+def post_at_once(app, path: str, forms: list[dict]) -> Counter:
+    """POST each form to ``path`` from its own thread and client, all released together."""
+    start = threading.Barrier(len(forms))
+    results: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def post(form: dict) -> None:
+        client = app.test_client()
+        try:
+            start.wait()
+            status = client.post(path, data=form).status_code
+            with lock:
+                results.append(status)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=post, args=(form,)) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return Counter(results)
+
+
+def test_guests_of_one_invitation_arriving_at_once_never_exceed_their_number(
+    make_app, database_url, create_event
+):
+    app = threaded_app(make_app, database_url, 12)
+    event = create_event(
+        invite_only=True, invitation_admits=InvitationAdmits.GUESTS, invitation_guests=3
+    )
+    with app.app_context():
+        invitation = Invitation(
+            event_id=event.id, email="invitee@example.org", email_normalised="invitee@example.org"
+        )
+        db.session.add(invitation)
+        db.session.commit()
+        token = invitation.token
+    forms = [
+        {
+            "full_name": f"Guest {n}",
+            "email": f"guest{n}@example.org",
+            "country": "Morocco",
+            "language": "en",
+            "consent": "y",
+            "days": [d.isoformat() for d in event.days],
+            "invitation": token,
+        }
+        for n in range(12)
+    ]
+
+    codes = post_at_once(app, f"/events/{event.slug}", forms)
+
+    assert codes == {303: 3, 422: 9}
+    with app.app_context():
+        guests = db.session.scalar(
+            select(func.count(Registration.id)).where(Registration.guest_of_id == invitation.id)
+        )
+        assert guests == 3
+    assert_seats_match(app, event)
+
+
+def test_a_confirmation_link_clicked_twice_at_once_confirms_once(
+    make_app, database_url, create_event, now
+):
+    app = threaded_app(make_app, database_url, 2)
+    event = create_event(capacity=1, confirm_email=True)
+    client = app.test_client()
+    client.post(
+        f"/events/{event.slug}",
+        data={
+            "full_name": "Amina Benali",
+            "email": "amina@example.org",
+            "country": "Morocco",
+            "language": "en",
+            "consent": "y",
+            "days": [d.isoformat() for d in event.days],
+        },
+    )
+    with app.app_context():
+        registration = db.session.scalar(select(Registration))
+        link = f"/events/manage/confirm/{registration.confirm_token}"
+
+    assert fire_at_once(app, [link, link]) == {303: 2}
+
+    assert statuses(app, event) == {"amina@example.org": "confirmed"}
+    assert emails_by_kind(app) == {
+        ("registration_confirm_address", registration.id): 1,
+        ("registration_confirmation", registration.id): 1,
+    }
     assert_seats_match(app, event)
