@@ -26,6 +26,8 @@ translations: $(CATALOGS:.po=.mo)
 run: setup
 	MMM_ENV=development $(FLASK) db upgrade
 	MMM_ENV=development $(FLASK) seed-demo --if-empty
+	# Retention, as cron or a systemd timer runs it daily in production (see the README).
+	MMM_ENV=development $(FLASK) privacy purge
 	MMM_ENV=development PORT=$(PORT) FLASK="$(FLASK)" sh scripts/dev-server.sh
 
 test: setup

@@ -5,6 +5,7 @@ from .events import Event, InvitationAdmits, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
 from .news import NewsPost
 from .outbox import OutboxMessage, OutboxStatus
+from .privacy import AuditEntry, Consent, Erasure, PrivacyNotice
 from .registrations import (
     HOLDS_SEAT,
     Language,
@@ -17,7 +18,11 @@ from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, Usual
 __all__ = [
     "AccountAttempt",
     "AttemptKind",
+    "AuditEntry",
+    "Consent",
+    "Erasure",
     "HOLDS_SEAT",
+    "PrivacyNotice",
     "Event",
     "Invitation",
     "InvitationAdmits",

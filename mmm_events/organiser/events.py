@@ -22,6 +22,7 @@ from ..events.editing import (
 )
 from ..extensions import db
 from ..models import Event, User, utcnow
+from ..privacy import audit
 from ..registrations.status import fill_free_seats
 from .access import admin_required, event_for_organiser
 from .blueprint import bp
@@ -137,6 +138,8 @@ def event_organisers(event_id: int):
         form.organisers.data = [u.id for u in event.organisers]
     elif form.validate_on_submit():
         assign_organisers(event, form.organisers.data or [])
+        audit.record(audit.ORGANISERS_ASSIGNED, event_id=event.id,
+                     detail={"users": sorted(form.organisers.data or [])})
         db.session.commit()
         flash(_("The organisers of this event are saved."), "success")
         return redirect(url_for("organiser.event_overview", event_id=event.id))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Event, OutboxMessage, OutboxStatus, RegistrationStatus
+from ..privacy import audit
 from .access import event_for_organiser
 from .blueprint import bp
 from .emails import KIND_PREFIX, queue_message
@@ -91,6 +92,7 @@ def event_messages(event_id: int):
             body=form.body.data,
             statuses=[RegistrationStatus(s) for s in form.statuses.data],
         )
+        audit.record(audit.REGISTRANTS_MESSAGED, event_id=event.id, detail={"queued": count})
         db.session.commit()
         if count:
             flash(

@@ -19,3 +19,4 @@ def dashboard():
 
 # Imported last, for the routes they add to ``bp``: they may import ``bp`` from here.
 from . import checkin, events, exports, invitations, messages, news, outbox, registrants, users  # noqa: E402, F401, I001
+from ..privacy import organiser as privacy_pages  # noqa: E402, F401
