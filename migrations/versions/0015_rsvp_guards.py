@@ -1,7 +1,7 @@
 """rsvp guards: whom an invitation admits, and confirming one's address (double opt-in)
 
 Revision ID: 0015_rsvp_guards
-Revises: 0006_check_in_secret
+Revises: 0013_privacy
 Create Date: 2026-11-27 13:40:00
 
 Events choose whom one invitation admits (its own address by default, so a forwarded link
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_rsvp_guards'
-down_revision = '0006_check_in_secret'
+down_revision = '0013_privacy'
 branch_labels = None
 depends_on = None
 

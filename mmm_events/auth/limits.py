@@ -33,7 +33,6 @@ __all__ = ["TooManyAttempts", "address_digest"]
 # still seen; longer when a configured period is longer.
 MIN_MEMORY = timedelta(days=1)
 FIRST_WAIT = timedelta(minutes=1)
-_KINDS = (AttemptKind.SIGN_IN, AttemptKind.PASSWORD_RESET)
 
 
 def _limit(setting: str) -> tuple[int, timedelta]:
@@ -89,6 +88,8 @@ def _memory() -> timedelta:
             "SIGN_IN_LIMIT_PER_IP",
             "SIGN_IN_LIMIT_PER_ACCOUNT",
             "PASSWORD_RESET_LIMIT_PER_IP",
+            "RSVP_LIMIT_PER_IP",
+            "RSVP_LIMIT_PER_EVENT",
         )
     ]
     return max(MIN_MEMORY, max(periods) + _max_wait())
@@ -181,7 +182,8 @@ def withdraw(attempt: Attempt) -> None:
 
 
 def prune(now: datetime) -> None:
-    attempts.prune(_KINDS, now - _memory())
+    # Every kind, RSVPs too: the RSVP limits' periods are among those _memory() covers.
+    attempts.prune(tuple(AttemptKind), now - _memory())
 
 
 def remember_usual_address(user: User, address: str, now: datetime) -> None:
