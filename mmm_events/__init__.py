@@ -48,10 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
-    from . import errors, operations, web
+    from . import content, errors, operations, web
 
     errors.register(app)
     web.register(app)
+    content.register(app)
     operations.register(app)
     return app
 

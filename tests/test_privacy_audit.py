@@ -55,7 +55,7 @@ def test_each_audited_action_leaves_one_entry(app, client, setting, create_user)
          (audit.INVITATIONS_SENT, event.id, {"queued": 1})),
         (lambda: client.post(f"{base}/invitations/remind", data={"interval_days": "1"}),
          (audit.REMINDERS_SENT, event.id, {"queued": 0})),
-        (lambda: client.post(f"/organiser/check-in/{setting['registration'].token}"),
+        (lambda: client.post(f"/organiser/check-in/{setting['registration'].check_in_token}"),
          (audit.REGISTRANT_CHECKED_IN, event.id, {"registration": setting["registration"].id})),
         (lambda: client.post(f"{base}/organisers", data={"organisers": [other.id]}),
          (audit.ORGANISERS_ASSIGNED, event.id, {"users": [other.id]})),

@@ -1,7 +1,7 @@
 """rsvp guards: whom an invitation admits, and confirming one's address (double opt-in)
 
 Revision ID: 0015_rsvp_guards
-Revises: 0013_privacy
+Revises: 0016_content_languages
 Create Date: 2026-11-27 13:40:00
 
 Events choose whom one invitation admits (its own address by default, so a forwarded link
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_rsvp_guards'
-down_revision = '0013_privacy'
+down_revision = '0016_content_languages'
 branch_labels = None
 depends_on = None
 

@@ -1,9 +1,9 @@
 """The data model, one module per domain. Importing this package registers every table."""
 
 from ._base import utcnow
-from .events import Event, InvitationAdmits, event_organiser
+from .events import Event, EventText, InvitationAdmits, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
-from .news import NewsPost
+from .news import NewsPost, NewsText
 from .outbox import OutboxMessage, OutboxStatus
 from .privacy import AuditEntry, Consent, Erasure, PrivacyNotice
 from .registrations import (
@@ -24,11 +24,13 @@ __all__ = [
     "HOLDS_SEAT",
     "PrivacyNotice",
     "Event",
+    "EventText",
     "Invitation",
     "InvitationAdmits",
     "InvitationStatus",
     "Language",
     "NewsPost",
+    "NewsText",
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",

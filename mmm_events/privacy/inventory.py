@@ -246,11 +246,13 @@ TABLES["mail_worker_heartbeat"] = TableUse(
 # Tables that hold nothing about people; every text column is still named, with why.
 _PUBLIC = _l("published content written by the organisation")
 for _name, _columns in {
-    "event": (
-        "slug", "title", "hashtag", "summary", "description", "venue", "city", "country",
-        "timezone", "invitation_subject", "invitation_message", "description_html",
+    "event": ("slug", "main_language", "hashtag", "city", "country", "timezone"),
+    "event_text": (
+        "language", "title", "summary", "description", "description_html", "venue",
+        "invitation_subject", "invitation_message",
     ),
-    "news_post": ("slug", "title", "summary", "body", "body_html"),
+    "news_post": ("slug", "main_language"),
+    "news_text": ("language", "title", "summary", "body", "body_html"),
     "privacy_notice": ("bodies",),
 }.items():
     TABLES[_name] = TableUse(

@@ -50,7 +50,8 @@ def privacy_notice():
 
 def _choices() -> tuple[dict[int, str], dict[int, str]]:
     users = {u.id: u.email for u in db.session.scalars(select(User).order_by(User.email))}
-    events = {e.id: e.title for e in db.session.scalars(select(Event).order_by(Event.title))}
+    newest_first = select(Event).order_by(Event.starts_at.desc())
+    events = {e.id: e.title for e in db.session.scalars(newest_first)}
     return users, events
 
 
