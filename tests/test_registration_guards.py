@@ -456,7 +456,8 @@ def test_the_organiser_chooses_admission_and_double_opt_in(app, client, create_u
         'value="own_address">'
     ) in form
     data = {
-        "title": event.title,
+        "main_language": "en",
+        "title_en": "International Conference",
         "slug": event.slug,
         "timezone": "Africa/Casablanca",
         "starts_at": "2027-01-10T09:00",

@@ -284,7 +284,9 @@ def _take_place(registration: Registration, *, now: datetime) -> None:
         queue_status_email(registration, "registration_confirm_address")
         return
     registration.status = RegistrationStatus.CONFIRMED if seated else RegistrationStatus.WAITING
-    registration.hold_expires_at = None
+    if registration.hold_expires_at is not None:
+        # Registering again after the event stopped asking for confirmation.
+        registration.hold_expires_at = None
     queue_status_email(registration, "registration_confirmation")
 
 
