@@ -94,13 +94,15 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
 # Cancellations and promotions racing each other ----------------------------------------------
 
 
-def threaded_app(make_app, database_url, people: int):
+def threaded_app(make_app, database_url, people: int, **overrides):
     """An app whose pool gives each of ``people`` threads its own connection."""
     if database_url.startswith("sqlite"):
         options = {"connect_args": {"timeout": 60}, "pool_size": people, "max_overflow": 0}
     else:
         options = {"pool_size": 15, "max_overflow": 15, "pool_timeout": 120}
-    return make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=options)
+    return make_app(
+        SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=options, **overrides
+    )
 
 
 def fire_at_once(app, paths: list[str], prepare=None) -> Counter:
@@ -271,7 +273,13 @@ def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registr
 def test_an_organiser_cancelling_twice_at_once_cancels_and_promotes_once(
     make_app, database_url, create_event, create_registration, create_user, now
 ):
-    app = threaded_app(make_app, database_url, 20)
+    # Ten sign-ins of one account at once: each counts as a failure until its password is
+    # checked, so the sign-in limits are set above ten here.
+    app = threaded_app(
+        make_app, database_url, 20,
+        SIGN_IN_LIMIT_PER_ACCOUNT="100 per 15 minutes",
+        SIGN_IN_LIMIT_PER_IP="100 per 15 minutes",
+    )
     event = create_event(capacity=5)
     people = queue_of(create_registration, event, now, confirmed=5, waiting=5)
     organiser = create_user(events=(event,))
