@@ -424,6 +424,11 @@ def test_an_invitation_may_admit_guests_up_to_their_number(app, client, conferen
         invite_only=True, invitation_admits=InvitationAdmits.GUESTS, invitation_guests=2
     )
     token = invite(app, event)
+    page = client.get(f"/events/{event.slug}?invitation={token}").get_data(as_text=True)
+    assert (
+        "Your invitation admits you and up to 2 guests: they register with the same link, "
+        "each with their own email address."
+    ) in page
     for email in ("guest1@example.org", "invitee@example.org", "guest2@example.org"):
         assert post(client, event, email, invitation=token).status_code == 303
 
