@@ -78,6 +78,8 @@ STATUS_LABELS = {
     "confirmed": _l("Confirmed"),
     "waiting": _l("Waiting list"),
     "cancelled": _l("Cancelled"),
+    "pending": _l("Seat held, address to confirm"),
+    "pending-waiting": _l("Waiting list, address to confirm"),
     # Invitations
     "imported": _l("Imported"),
     "invited": _l("Invited"),

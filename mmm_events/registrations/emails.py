@@ -18,6 +18,13 @@ def manage_url(registration: Registration) -> str:
     return url_for("events.manage", token=registration.token, _external=True)
 
 
+def confirm_url(registration: Registration) -> str | None:
+    """The link that confirms the address (double opt-in), for registrations that have one."""
+    if registration.confirm_token is None:
+        return None
+    return url_for("events.manage_confirm", token=registration.confirm_token, _external=True)
+
+
 def queue_status_email(registration: Registration, template: str) -> None:
     """Queue an email about a registration (``templates/mail/<template>``) for the worker.
 
@@ -37,8 +44,10 @@ def registration_attachments(
     registration: Registration, status: RegistrationStatus
 ) -> tuple[mail.Attachment, ...]:
     """The files attached to an email about a registration in ``status``: the calendar file
-    while it stands, and the check-in code to show at the door once the place is confirmed."""
-    if status is RegistrationStatus.CANCELLED:
+    while it stands (its address confirmed), and the check-in code to show at the door once
+    the place is confirmed."""
+    if status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
+        # Nothing to put in a calendar before the address is confirmed, nor once cancelled.
         return ()
     event = registration.event
     calendar = mail.Attachment(
@@ -79,6 +88,7 @@ def _render_status_email(row) -> mail.Email:
         status=status.value,
         event=registration.event,
         manage_url=manage_url(registration),
+        confirm_url=confirm_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
     )
     return mail.Email(
