@@ -169,6 +169,7 @@ def test_the_migration_gives_existing_registrations_a_check_in_secret(
 ):
     people = [create_registration(event) for _ in range(3)]
     with app.app_context():
+        # Down through every later migration too: none may lose a registration on the way.
         downgrade(revision="0006_check_in_secret-1")
         upgrade()
         rows = db.session.execute(
