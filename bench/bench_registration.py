@@ -27,14 +27,11 @@ import asyncio
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -43,6 +40,7 @@ from sqlalchemy import create_engine, insert, text
 
 from bench.database import postgres_url, reset_postgres
 from bench.loadgen import CSRF
+from bench.servers import free_port, start_gunicorn, start_mail_worker, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/bench/insert-one-row"
@@ -83,12 +81,6 @@ def bench_app():
 
     app.add_url_rule(BARE_PATH, "bench_insert_one_row", insert_one_row, methods=["POST"])
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SlowableSmtp:
@@ -170,29 +162,6 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-def wait_until_up(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited: " + process.stderr.read().decode())
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/events/", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def empty_outbox(url: str) -> None:
     """Start each latency run with nothing queued, so that both runs are alike."""
     engine = create_engine(url)
@@ -261,23 +230,6 @@ def cpu_per_registration(
     return (after - before) * 1000 / COMPLETE_REGISTRATIONS
 
 
-def start_server(port: int, env: dict) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_registration:bench_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    wait_until_up(port, server)
-    return server
-
-
-def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("flask")), "--app", "mmm_events", "mail-worker"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-
-
 def throughput_and_latency(port: int, slug: str, days: list[str]) -> dict:
     """A single client's p50, then the RSVP and the bare insert at CLIENTS clients, in
     alternating short rounds so that a burst of other work on the machine weighs on both."""
@@ -317,14 +269,16 @@ def run_engine(label: str, url: str) -> dict:
             "MAIL_PORT": str(smtp.port),
             "MAIL_POLL_SECONDS": "1",
         }
-        server = start_server(port, env)
+        server = start_gunicorn(
+            "bench.bench_registration:bench_app()", port, env, WORKERS, "/events/"
+        )
         worker = None
         try:
             load(port, "rsvp", 1, slug, days)  # warm up every worker and both paths
             load(port, "bare", 1)
             result = throughput_and_latency(port, slug, days)
             empty_outbox(url)
-            worker = start_worker(env)
+            worker = start_mail_worker(env)
             time.sleep(2)  # its start-up is not a registration's cost
             result["cpu_ms"] = cpu_per_registration(port, server, worker, smtp, slug, days)
             latencies = {}

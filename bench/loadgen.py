@@ -60,6 +60,17 @@ class RsvpClient:
         return status == 303
 
 
+class PageClient:
+    """A reader: GET one page, expecting 200."""
+
+    def __init__(self, port: int, path: str):
+        self.port, self.path = port, path
+
+    def __call__(self) -> bool:
+        status, _, _ = _request(self.port, "GET", self.path)
+        return status == 200
+
+
 class BareClient:
     def __init__(self, port: int, path: str):
         self.port, self.path = port, path
@@ -108,7 +119,7 @@ def run(make_client, threads: int, seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=["rsvp", "bare"], required=True)
+    parser.add_argument("--mode", choices=["rsvp", "bare", "get"], required=True)
     parser.add_argument("--slug", default="")
     parser.add_argument("--days", default="")
     parser.add_argument("--path", default="")
@@ -120,6 +131,10 @@ def main() -> None:
 
         def make_client():
             return RsvpClient(args.port, args.slug, days)
+    elif args.mode == "get":
+
+        def make_client():
+            return PageClient(args.port, args.path)
     else:
 
         def make_client():
