@@ -403,3 +403,40 @@ def create_registration(app) -> Callable[..., Any]:
         return registration
 
     return factory
+
+
+# Statements -----------------------------------------------------------------------------------
+
+
+class StatementCount:
+    """How many SQL statements ran; see ``count_queries``."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+@pytest.fixture
+def count_queries() -> Callable[[Flask], Any]:
+    """``with count_queries(app) as counted: ...`` then ``counted.n``: the SQL statements the
+    app's engine ran inside the block (an executemany counts once). Tests bound it from above,
+    so that a change that makes a page or an RSVP ask the database once per row is seen."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting(app: Flask):
+        with app.app_context():
+            engine = db.engine
+        counted = StatementCount()
+
+        def count(*_args: Any) -> None:
+            counted.n += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield counted
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    return counting

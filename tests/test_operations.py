@@ -88,6 +88,24 @@ def test_registration_outcomes_are_counted(client):
     assert sample(client, "mmm_registrations_total", outcome="waiting") == before + 2
 
 
+def test_the_rsvp_counts_each_outcome(client, create_event):
+    event = create_event(capacity=1)
+    outcomes = ("confirmed", "waiting", "duplicate")
+    before = {o: sample(client, "mmm_registrations_total", outcome=o) for o in outcomes}
+    rsvp(client, event, email="first@example.org")
+    rsvp(client, event, email="second@example.org")
+    again = client.post(
+        f"/events/{event.slug}",
+        data={"full_name": "Amina Benali", "email": "second@example.org", "country": "Morocco",
+              "language": "en", "consent": "y", "days": [d.isoformat() for d in event.days]},
+    )
+    assert again.status_code == 200  # the page saying so, not a second registration
+    after = {o: sample(client, "mmm_registrations_total", outcome=o) for o in outcomes}
+    assert {o: after[o] - before[o] for o in outcomes} == {
+        "confirmed": 1, "waiting": 1, "duplicate": 1
+    }
+
+
 def test_outbox_depth_and_oldest_email(app, client, smtp_server, create_event):
     event = create_event()
     rsvp(client, event, email="a@example.org")

@@ -69,7 +69,7 @@ def world(app, create_event, create_user, create_registration, create_post):
     values = {
         "event_id": theirs.id,
         "registration_id": registration.id,
-        "token": registration.token,
+        "token": registration.check_in_token,
         "post_id": post.id,
         "message_id": outbox_id,
         "user_id": organiser.id,

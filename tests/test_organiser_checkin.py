@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 import segno
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select
 
-from mmm_events.events.ticket import check_in_qr_png, check_in_url
 from mmm_events.extensions import db
 from mmm_events.models import Registration, RegistrationStatus
-from mmm_events.organiser.checkin import CheckInOutcome, CheckInResult, check_in
+from mmm_events.registrations.management import CheckInOutcome, CheckInResult, check_in
+from mmm_events.registrations.ticket import check_in_qr_png, check_in_url
 from tests.conftest import sign_in
 
 MOMENT = datetime(2027, 5, 3, 8, 7, tzinfo=UTC)  # 09:07 in Casablanca
@@ -51,8 +53,8 @@ def test_qr_code_is_a_png_of_the_check_in_url(make_app, event, create_registrati
     app = make_app(SERVER_NAME="events.example.org", PREFERRED_URL_SCHEME="https")
     registration = create_registration(event)
     with app.app_context():
-        url = check_in_url(registration.token)
-    assert url == f"https://events.example.org/organiser/check-in/{registration.token}"
+        url = check_in_url(registration.check_in_token)
+    assert url == f"https://events.example.org/organiser/check-in/{registration.check_in_token}"
     png = check_in_qr_png(url)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     # The same symbol segno makes for that text: the code holds exactly the URL.
@@ -66,7 +68,7 @@ def test_scanned_code_opens_the_person_and_one_tap_checks_in(
 ):
     registration = create_registration(event, full_name="Fatima Zahra", organisation="MMM")
     sign_in(client, create_user(events=(event,)))
-    url = f"/organiser/check-in/{registration.token}"
+    url = f"/organiser/check-in/{registration.check_in_token}"
     page = client.get(url).get_data(as_text=True)
     assert "<h1>Fatima Zahra</h1>" in page
     assert '<button type="submit" class="check-in-button">Check in</button>' in page
@@ -87,7 +89,7 @@ def test_time_shown_is_the_events_local_time(app, client, event, create_registra
     registration = create_registration(event, full_name="Amina", checked_in_at=MOMENT)
     sign_in(client, create_user(events=(event,)))
     page = client.post(
-        f"/organiser/check-in/{registration.token}", follow_redirects=True
+        f"/organiser/check-in/{registration.check_in_token}", follow_redirects=True
     ).get_data(as_text=True)
     assert "Amina is already checked in at 09:07." in page
 
@@ -95,10 +97,10 @@ def test_time_shown_is_the_events_local_time(app, client, event, create_registra
 def test_waiting_list_person_is_not_checked_in(client, event, create_registration, create_user):
     registration = create_registration(event, full_name="Wanjiru", status="waiting")
     sign_in(client, create_user(events=(event,)))
-    page = client.get(f"/organiser/check-in/{registration.token}").get_data(as_text=True)
+    page = client.get(f"/organiser/check-in/{registration.check_in_token}").get_data(as_text=True)
     assert "On the waiting list: not confirmed" in page
     page = client.post(
-        f"/organiser/check-in/{registration.token}", follow_redirects=True
+        f"/organiser/check-in/{registration.check_in_token}", follow_redirects=True
     ).get_data(as_text=True)
     assert "Wanjiru is on the waiting list, not confirmed, so cannot be checked in." in page
 
@@ -106,10 +108,10 @@ def test_waiting_list_person_is_not_checked_in(client, event, create_registratio
 def test_cancelled_person_is_not_checked_in(client, event, create_registration, create_user):
     registration = create_registration(event, full_name="Carla", status="cancelled")
     sign_in(client, create_user(events=(event,)))
-    page = client.get(f"/organiser/check-in/{registration.token}").get_data(as_text=True)
+    page = client.get(f"/organiser/check-in/{registration.check_in_token}").get_data(as_text=True)
     assert "This registration is cancelled" in page
     page = client.post(
-        f"/organiser/check-in/{registration.token}", follow_redirects=True
+        f"/organiser/check-in/{registration.check_in_token}", follow_redirects=True
     ).get_data(as_text=True)
     assert "Carla cancelled this registration, so cannot be checked in." in page
 
@@ -127,7 +129,7 @@ def test_search_by_name_and_check_in_from_the_results(
     assert "Already checked in at 09:07" in html
     assert 'name="back_to_search" value="fat"' in html
     response = client.post(
-        f"/organiser/check-in/{fatima.token}", data={"back_to_search": "fat"}
+        f"/organiser/check-in/{fatima.check_in_token}", data={"back_to_search": "fat"}
     )
     assert response.location == f"/organiser/events/{event.id}/check-in?q=fat"
     html = client.get(response.location).get_data(as_text=True)
@@ -143,3 +145,38 @@ def test_check_in_page_fits_a_phone(client, event, create_user):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert html.count("<h1>") == 1
     assert '<label for="q">' in html
+
+
+def test_tickets_emailed_before_the_check_in_secret_still_check_in(
+    app, client, event, create_registration, create_user
+):
+    """A registration migrated from before the check-in code had its own secret: its old QR
+    code (the manage token) checks in; a newer registration's manage token does not."""
+    old = create_registration(event, full_name="Old Ticket", legacy_ticket=True)
+    new = create_registration(event, full_name="New Ticket")
+    sign_in(client, create_user(events=(event,)))
+    assert client.get(f"/organiser/check-in/{new.token}").status_code == 404
+    response = client.post(f"/organiser/check-in/{old.token}", follow_redirects=True)
+    assert "Old Ticket is checked in." in response.get_data(as_text=True)
+    assert client.get(f"/organiser/check-in/{old.check_in_token}").status_code == 200
+    with app.app_context():
+        assert db.session.get(Registration, old.id).checked_in_at is not None
+        assert db.session.get(Registration, new.id).checked_in_at is None
+
+
+def test_the_migration_gives_existing_registrations_a_check_in_secret(
+    app, event, create_registration
+):
+    people = [create_registration(event) for _ in range(3)]
+    with app.app_context():
+        downgrade(revision="0005_outbox_claim_order")
+        upgrade()
+        rows = db.session.execute(
+            select(Registration.token, Registration.check_in_token, Registration.legacy_ticket)
+            .order_by(Registration.id)
+        ).all()
+    assert [row.token for row in rows] == [p.token for p in people]
+    secrets = {row.check_in_token for row in rows}
+    assert len(secrets) == 3 and not secrets & {p.token for p in people}
+    assert all(len(secret) == 43 for secret in secrets)
+    assert [row.legacy_ticket for row in rows] == [True, True, True]

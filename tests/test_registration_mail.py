@@ -20,11 +20,11 @@ from icalendar import Calendar
 from PIL import Image
 from sqlalchemy import select, update
 
-from mmm_events.events import services
 from mmm_events.extensions import db
 from mmm_events.mail import worker
 from mmm_events.mail.worker import claim_due, deliver_due, delivery_threads
 from mmm_events.models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
+from mmm_events.registrations import services, status
 
 from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, sign_in
 
@@ -164,12 +164,22 @@ def test_confirmation_carries_a_check_in_code_that_opens_the_person_for_organise
     ]
     assert "show the attached check-in code (check-in-code.png)" in parts(message)[0]
     with app.app_context():
-        token = db.session.scalar(select(Registration.token))
+        manage_token, check_in_token = db.session.execute(
+            select(Registration.token, Registration.check_in_token)
+        ).one()
     url = check_in_code_of(message)
-    assert url == f"http://{REGISTRATION_SERVER_NAME}/organiser/check-in/{token}"
+    assert url == f"http://{REGISTRATION_SERVER_NAME}/organiser/check-in/{check_in_token}"
+    # The ticket is not the key to the registration: its secret opens no manage page.
+    assert check_in_token != manage_token
+    assert check_in_token not in parts(message)[0]
+    for path in ("", "/edit", "/cancel", "/calendar.ics"):
+        assert client.get(f"/events/manage/{check_in_token}{path}").status_code == 404
+    assert client.post(f"/events/manage/{check_in_token}/cancel").status_code == 404
     sign_in(client, create_user(events=(event,)))
     page = client.get(url).get_data(as_text=True)
     assert "<h1>Amina Benali</h1>" in page
+    # Nor is the manage link a check-in code.
+    assert client.get(f"/organiser/check-in/{manage_token}").status_code == 404
 
 
 def test_the_waiting_list_gets_no_check_in_code_until_promoted(
@@ -186,10 +196,10 @@ def test_the_waiting_list_gets_no_check_in_code_until_promoted(
         first = db.session.scalar(
             select(Registration).where(Registration.email == "amina@example.org")
         )
-        services.cancel_registration(first, now=utcnow())
+        status.cancel_registration(first, now=utcnow())
         db.session.commit()
         second_token = db.session.scalar(
-            select(Registration.token).where(Registration.email == "second@example.org")
+            select(Registration.check_in_token).where(Registration.email == "second@example.org")
         )
     drain_outbox(app)
     promoted = smtp_server.messages[-1]

@@ -18,9 +18,12 @@ from flask_babel import gettext as _
 
 from ..extensions import db, limiter
 from ..models import Registration, RegistrationStatus, utcnow
+from ..operations import count_registration
+from ..registrations import services as registrations
+from ..registrations import status
+from ..registrations.emails import manage_url
 from . import services
 from .calendar import event_ics
-from .emails import manage_url
 from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -35,8 +38,8 @@ def index():
     )
 
 
-def _details(form: DetailsForm) -> services.RegistrationDetails:
-    return services.RegistrationDetails(
+def _details(form: DetailsForm) -> registrations.RegistrationDetails:
+    return registrations.RegistrationDetails(
         full_name=form.full_name.data,
         email=form.email.data,
         organisation=form.organisation.data or "",
@@ -47,15 +50,29 @@ def _details(form: DetailsForm) -> services.RegistrationDetails:
     )
 
 
+def _prefill(form: RegistrationForm, event, invitation) -> None:
+    """Every day ticked, the page's language, and what the invitation knows of the person."""
+    form.days.data = [d.isoformat() for d in event.days]
+    form.language.data = "fr" if str(get_locale()) == "fr" else "en"
+    if invitation is not None:
+        form.full_name.data = invitation.name
+        form.email.data = invitation.email
+        form.organisation.data = invitation.organisation
+        form.language.data = invitation.language.value
+        form.invitation.data = invitation.token
+
+
 @bp.route("/<slug>", methods=["GET", "POST"])
 def detail(slug: str):
+    # Longer than most views: every outcome of the RSVP re-renders this one page with the
+    # same form and event, which the nested page() keeps in one place.
     event = services.published_event(slug)
     if event is None:
         abort(404)
     now = utcnow()
     state = event.registration_state(now)
     token = request.values.get("invitation", "", type=str)
-    invitation = services.invitation_for(event, token)
+    invitation = registrations.invitation_for(event, token)
     form = RegistrationForm()
     form.set_days(event.days, event.zone)
     refusal = None
@@ -75,44 +92,44 @@ def detail(slug: str):
         ), status
 
     if request.method == "GET":
-        form.days.data = [d.isoformat() for d in event.days]
-        form.language.data = "fr" if str(get_locale()) == "fr" else "en"
-        if invitation is not None:
-            form.full_name.data = invitation.name
-            form.email.data = invitation.email
-            form.organisation.data = invitation.organisation
-            form.language.data = invitation.language.value
-            form.invitation.data = invitation.token
+        _prefill(form, event, invitation)
         return page()
 
     if state != "open":
+        count_registration("closed")
         return page(409)
     if refusal is not None:
+        count_registration("refused")
         return page(403)
+    # Refused input: the form again with its messages, as 422 (Unprocessable Content).
     if not form.validate_on_submit():
-        return page()
+        count_registration("invalid")
+        return page(422)
     try:
-        outcome = services.register(event, _details(form), now=now, invitation=invitation)
-    except services.InvalidDays:
+        outcome = registrations.register(event, _details(form), now=now, invitation=invitation)
+    except registrations.InvalidDays:
         form.days.errors = [_("Please choose days of the event.")]
-        return page()
-    except services.InvalidEmail:
+        return page(422)
+    except registrations.InvalidEmail:
         form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
-        return page()
-    except (services.RegistrationClosed, services.InvitationRequired):
+        return page(422)
+    except (registrations.RegistrationClosed, registrations.InvitationRequired):
         # The rules are checked above; this is only a change between those checks and now.
         db.session.rollback()
         refusal = _("Registration is not possible at the moment. Please reload the page.")
         return page(409)
     if not outcome.created:
         db.session.rollback()
+        count_registration("duplicate")
         return render_template(
             "events/already_registered.html",
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
     registration_id = outcome.registration.id  # read before the commit expires it (a query)
+    status = outcome.registration.status.value
     db.session.commit()
+    count_registration(status)
     session["registration_id"] = registration_id
     return redirect(url_for("events.registered", slug=slug), code=303)
 
@@ -130,7 +147,7 @@ def registered(slug: str):
         "events/registered.html",
         event=registration.event,
         registration=registration,
-        position=services.waiting_position(registration),
+        position=status.waiting_position(registration),
     )
 
 
@@ -143,7 +160,7 @@ def send_link(slug: str):
         abort(404)
     form = EmailLinkForm()
     if form.validate_on_submit():
-        services.send_manage_link(event, form.email.data)
+        registrations.send_manage_link(event, form.email.data)
         db.session.commit()
     flash(
         _(
@@ -156,7 +173,7 @@ def send_link(slug: str):
 
 
 def _registration_or_404(token: str) -> Registration:
-    registration = services.registration_by_token(token)
+    registration = registrations.registration_by_token(token)
     if registration is None:
         abort(404)
     return registration
@@ -178,7 +195,7 @@ def manage(token: str):
         "events/manage.html",
         event=registration.event,
         registration=registration,
-        position=services.waiting_position(registration),
+        position=status.waiting_position(registration),
     )
 
 
@@ -200,13 +217,13 @@ def manage_edit(token: str):
         form.language.data = registration.language.value
     elif form.validate_on_submit():
         try:
-            services.update_registration(registration, _details(form))
-        except services.AlreadyRegistered:
+            registrations.update_registration(registration, _details(form))
+        except registrations.AlreadyRegistered:
             db.session.rollback()
             form.email.errors = [
                 _("This address is already used by another registration for this event.")
             ]
-        except services.InvalidDays:
+        except registrations.InvalidDays:
             form.days.errors = [_("Please choose days of the event.")]
         else:
             db.session.commit()
@@ -214,7 +231,7 @@ def manage_edit(token: str):
             return redirect(url_for("events.manage", token=token), code=303)
     return render_template(
         "events/manage_edit.html", event=event, registration=registration, form=form
-    )
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.get("/manage/<token>/calendar.ics")
@@ -235,7 +252,7 @@ def manage_cancel(token: str):
         return redirect(url_for("events.manage", token=token))
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.cancel_registration(registration, now=utcnow())
+        status.cancel_registration(registration, now=utcnow())
         db.session.commit()
         flash(_("Your registration is cancelled. We have sent you an email."), "success")
         return redirect(url_for("events.manage", token=token), code=303)

@@ -7,9 +7,9 @@ release still running during a rolling deploy) leaves the row for a worker that 
 from __future__ import annotations
 
 from ..auth.emails import ACCOUNT_EMAIL
-from ..events.emails import REGISTRATION_EMAIL
 from ..invitations.emails import INVITATION_EMAIL
 from ..organiser.emails import ORGANISER_MESSAGE
+from ..registrations.emails import REGISTRATION_EMAIL
 from .outbox import Renderer
 
 RENDERERS: dict[str, Renderer] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -47,7 +47,14 @@ class Registration(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    # The manage link's secret: whoever holds it may see, change or cancel the registration.
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The check-in code's secret (the QR code on the ticket): it only lets a signed-in
+    # organiser check the person in, so a photographed ticket opens nothing else.
+    check_in_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # Tickets emailed before the check-in code had its own secret carry the manage token in
+    # their QR code; for those registrations it still checks in (and does nothing more there).
+    legacy_ticket: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     email_normalised: Mapped[str] = mapped_column(String(254))

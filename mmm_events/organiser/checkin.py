@@ -1,63 +1,23 @@
-"""Check-in at the door: from the QR code in the confirmation email, or by searching a name."""
+"""Check-in at the door: from the QR code in the confirmation email, or by searching a name.
+Routes only; the rules are in ``mmm_events.registrations.management``."""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import _
-from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus, utcnow
+from ..registrations import management
+from ..registrations.management import CheckInOutcome, CheckInResult
 from .access import event_for_organiser
 from .blueprint import bp
-from .registrants import RegistrantFilter, filtered_query
 
 SEARCH_LIMIT = 30
 
 
-class CheckInOutcome(enum.StrEnum):
-    CHECKED_IN = "checked_in"
-    ALREADY = "already"
-    NOT_CONFIRMED = "not_confirmed"
-
-
-@dataclass(frozen=True)
-class CheckInResult:
-    outcome: CheckInOutcome
-    # When the person was checked in: now, or earlier when they already were.
-    checked_in_at: datetime | None
-
-
-def check_in(registration: Registration, *, now: datetime) -> CheckInResult:
-    """Mark a confirmed registrant as arrived, once.
-
-    One conditional UPDATE, so that two organisers scanning the same code at once check the
-    person in once and the second is told when the first did.
-    """
-    changed = db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id == registration.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-            Registration.checked_in_at.is_(None),
-        )
-        .values(checked_in_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(registration)
-    if changed == 1:
-        return CheckInResult(CheckInOutcome.CHECKED_IN, registration.checked_in_at)
-    if registration.checked_in_at is not None:
-        return CheckInResult(CheckInOutcome.ALREADY, registration.checked_in_at)
-    return CheckInResult(CheckInOutcome.NOT_CONFIRMED, None)
-
-
-def _registration_by_token(token: str) -> Registration:
-    registration = db.session.scalar(select(Registration).where(Registration.token == token))
+def _registration_by_check_in_token(token: str) -> Registration:
+    registration = management.registration_for_check_in(token)
     if registration is None:
         abort(404)
     event_for_organiser(registration.event_id)
@@ -97,9 +57,11 @@ def _flash_result(registration: Registration, result: CheckInResult) -> None:
 
 @bp.route("/check-in/<token>", methods=["GET", "POST"])
 def check_in_registration(token: str):
-    registration = _registration_by_token(token)
+    """``token`` is the check-in code's secret, never the manage link's (except on tickets
+    emailed before they were told apart: see ``Registration.legacy_ticket``)."""
+    registration = _registration_by_check_in_token(token)
     if request.method == "POST":
-        _flash_result(registration, check_in(registration, now=utcnow()))
+        _flash_result(registration, management.check_in(registration, now=utcnow()))
         db.session.commit()
         back = request.form.get("back_to_search")
         if back is not None:
@@ -116,10 +78,10 @@ def check_in_registration(token: str):
 def check_in_search(event_id: int):
     event = event_for_organiser(event_id)
     q = " ".join(request.args.get("q", "").split())[:200]
-    results: list[Registration] = []
-    if q:
-        query = filtered_query(event, RegistrantFilter(q=q, sort="name"))
-        results = list(db.session.scalars(query.limit(SEARCH_LIMIT)))
     return render_template(
-        "organiser/check_in.html", event=event, q=q, results=results, limit=SEARCH_LIMIT
+        "organiser/check_in.html",
+        event=event,
+        q=q,
+        results=management.check_in_search(event, q, SEARCH_LIMIT),
+        limit=SEARCH_LIMIT,
     )

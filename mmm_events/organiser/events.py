@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..events import services as registration_services
 from ..events.editing import (
     LOCAL_DATETIMES,
     PLAIN_FIELDS,
@@ -24,6 +23,7 @@ from ..events.editing import (
 )
 from ..extensions import db
 from ..models import Event, User, utcnow
+from ..registrations.status import fill_free_seats
 from .access import admin_required, event_for_organiser
 from .blueprint import bp
 from .forms import EventForm, OrganisersForm
@@ -73,7 +73,7 @@ def _event_form(event: Event | None):
             form[exc.field].errors.append(exc.message)
         else:
             # Seats added while people wait: they get them, as when someone cancels.
-            promoted = registration_services.fill_free_seats(event, now=utcnow())
+            promoted = fill_free_seats(event, now=utcnow())
             db.session.commit()
             flash(_("The event is saved."), "success")
             if promoted:

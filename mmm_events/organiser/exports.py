@@ -1,7 +1,11 @@
-"""The registrant list, with the organiser's filters, as CSV (streamed) and as XLSX.
+"""The registrant list, with the organiser's filters and sort, as CSV and as XLSX.
 
-Rows are read from the database in batches and written out as they come, so that 100,000
-registrations start downloading at once and the worker's memory stays flat.
+One statement reads the registrations with one yes/no column per day of the event; its rows
+are fetched in batches of ``BATCH`` (a server-side cursor on PostgreSQL) and turned into
+``ExportRow`` records, read by column name. The CSV is streamed as the batches come, so that
+100,000 registrations start downloading at once and memory stays flat; the XLSX is written
+by openpyxl's write-only workbook into memory and sent whole. Cells that a spreadsheet would
+run as a formula are prefixed with an apostrophe (``neutralise``).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import Response, request, send_file, stream_with_context
@@ -19,9 +24,9 @@ from sqlalchemy import exists
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationDay
+from ..registrations.management import RegistrantFilter, filtered_query
 from .access import event_for_organiser
 from .blueprint import bp
-from .registrants import RegistrantFilter, filtered_query
 
 BATCH = 2000
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").
@@ -64,17 +69,39 @@ def header(event: Event) -> list[str]:
     return fixed + [_("Attends %(day)s", day=day.isoformat()) for day in event.days]
 
 
-def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[list]]:
-    """The registrations in the list's order, a batch at a time, one list of typed values per
-    registration (datetimes in the event's time zone); text is not escaped."""
+class ExportRow(NamedTuple):
+    """One registration as exported: typed values, times in the event's time zone, and one
+    "yes" or "" per day of the event; text not yet made safe for spreadsheets."""
+
+    number: int
+    name: str
+    email: str
+    organisation: str
+    country: str
+    language: str
+    status: str
+    registered_at: datetime
+    checked_in_at: datetime | None
+    cancelled_at: datetime | None
+    needs: str
+    days: tuple[str, ...]
+
+    def cells(self) -> list:
+        """The values in the order of ``header``."""
+        return [*self[:-1], *self.days]
+
+
+def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[ExportRow]]:
+    """The registrations in the list's order, a batch at a time."""
     zone = ZoneInfo(event.timezone)
     # One yes/no column per day of the event, answered by the primary key of registration_day
     # in the same statement: no second query, no list of ids sent back to the database.
+    day_labels = [f"day_{n}" for n in range(len(event.days))]
     attends = [
         exists()
         .where(RegistrationDay.registration_id == Registration.id, RegistrationDay.day == day)
-        .label(f"day_{n}")
-        for n, day in enumerate(event.days)
+        .label(label)
+        for label, day in zip(day_labels, event.days, strict=True)
     ]
     query = filtered_query(event, f, *_COLUMNS, *attends).execution_options(
         stream_results=True, max_row_buffer=BATCH
@@ -83,14 +110,20 @@ def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[list]]:
     result = db.session.connection().execute(query)
     for batch in result.partitions(BATCH):
         yield [
-            [
-                row[0], row[1], row[2], row[3], row[4], row[5].value, row[6].value,
-                row[7].astimezone(zone),
-                row[8] and row[8].astimezone(zone),
-                row[9] and row[9].astimezone(zone),
-                row[10],
-                *["yes" if attended else "" for attended in row[11:]],
-            ]
+            ExportRow(
+                number=row.id,
+                name=row.full_name,
+                email=row.email,
+                organisation=row.organisation,
+                country=row.country,
+                language=row.language.value,
+                status=row.status.value,
+                registered_at=row.created_at.astimezone(zone),
+                checked_in_at=row.checked_in_at and row.checked_in_at.astimezone(zone),
+                cancelled_at=row.cancelled_at and row.cancelled_at.astimezone(zone),
+                needs=row.needs,
+                days=tuple("yes" if row._mapping[label] else "" for label in day_labels),
+            )
             for row in batch
         ]
 
@@ -123,15 +156,16 @@ def csv_stream(header: list[str], batches: Iterable[Iterable[list]]) -> Iterator
         yield drain()
 
 
-def csv_chunks(event: Event, batches: Iterable[list[list]]) -> Iterator[bytes]:
+def csv_chunks(event: Event, batches: Iterable[list[ExportRow]]) -> Iterator[bytes]:
     """The registrant list as CSV, cells made safe for spreadsheets."""
     return csv_stream(
         header(event),
         (
             (
                 [
-                    r[0], _text(r[1]), _text(r[2]), _text(r[3]), _text(r[4]), r[5], r[6],
-                    _when(r[7]), _when(r[8]), _when(r[9]), _text(r[10]), *r[11:],
+                    r.number, _text(r.name), _text(r.email), _text(r.organisation),
+                    _text(r.country), r.language, r.status, _when(r.registered_at),
+                    _when(r.checked_in_at), _when(r.cancelled_at), _text(r.needs), *r.days,
                 ]
                 for r in batch
             )
@@ -180,7 +214,7 @@ def export_xlsx(event_id: int):
     sheet.append([neutralise(h) for h in header(event)])
     for batch in export_batches(event, f):
         for row in batch:
-            sheet.append([_xlsx_cell(v) for v in row])
+            sheet.append([_xlsx_cell(v) for v in row.cells()])
     output = io.BytesIO()
     workbook.save(output)
     output.seek(0)

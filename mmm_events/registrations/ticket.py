@@ -9,9 +9,9 @@ import segno
 from flask import url_for
 
 
-def check_in_url(token: str) -> str:
+def check_in_url(check_in_token: str) -> str:
     """The absolute address the QR code holds; it opens the check-in page for organisers."""
-    return url_for("organiser.check_in_registration", token=token, _external=True)
+    return url_for("organiser.check_in_registration", token=check_in_token, _external=True)
 
 
 def check_in_qr_png(url: str) -> bytes:

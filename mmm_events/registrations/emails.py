@@ -6,9 +6,9 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import mail
+from ..events.calendar import event_ics
 from ..extensions import db
 from ..models import Registration, RegistrationStatus
-from .calendar import event_ics
 from .ticket import check_in_qr_png, check_in_url
 
 RENDERER = "registration"
@@ -51,12 +51,21 @@ def registration_attachments(
     ticket = mail.Attachment(
         filename="check-in-code.png",
         content_type="image/png",
-        data=check_in_qr_png(check_in_url(registration.token)),
+        data=check_in_qr_png(check_in_url(registration.check_in_token)),
     )
     return calendar, ticket
 
 
 def render_status_email(row) -> mail.Email:
+    # The worker writes each email into its row as it goes and commits the batch after
+    # sending it. Flushing those writes here (a query's autoflush) would take SQLite's write
+    # lock for the rest of the batch, while the mail server takes its time: every RSVP would
+    # wait for the mail server. So this reads without flushing.
+    with db.session.no_autoflush:
+        return _render_status_email(row)
+
+
+def _render_status_email(row) -> mail.Email:
     registration = db.session.scalar(
         select(Registration).where(Registration.id == row.registration_id)
     )
