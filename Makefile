@@ -50,9 +50,11 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench $(BENCH)
 
-# Pull every gettext string out of the code and templates into the catalogues.
+# Pull every gettext string out of the code and templates into the catalogues (en is the
+# source; fr and ar are updated). --ignore-dirs keeps templates/_macros/, which pybabel's
+# default skips along with every folder whose name starts with "_".
 extract-messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o mmm_events/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs '.*' -k _l -k lazy_gettext --no-location --sort-output -o mmm_events/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i mmm_events/translations/messages.pot -d mmm_events/translations
 
 clean:

@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_DEFAULT_TIMEZONE="UTC",
-        LANGUAGES=["en", "fr"],
+        LANGUAGES=["en", "fr", "ar"],
         WTF_CSRF_TIME_LIMIT=None,
         SQLALCHEMY_RECORD_QUERIES=False,
     )

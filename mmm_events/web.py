@@ -9,14 +9,21 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from flask import Flask, abort, current_app, request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from .i18n import (
+    LANGUAGE_NAMES,
+    current_language,
+    formatting_locale,
+    language_url,
+    text_direction,
+)
+
 
 def _locale() -> str:
-    return str(get_locale() or "en")
+    return formatting_locale()
 
 
 def local_datetime(value: datetime, zone: str | ZoneInfo, fmt: str = "medium") -> str:
@@ -28,7 +35,9 @@ def local_datetime(value: datetime, zone: str | ZoneInfo, fmt: str = "medium") -
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
     if fmt == "medium":
         local = value.astimezone(tz)
-        return f"{format_date(local, 'medium', locale=_locale())}, " + format_time(
+        # Arabic has its own comma; Babel's own pattern would change English and French.
+        separator = "، " if current_language() == "ar" else ", "
+        return format_date(local, "medium", locale=_locale()) + separator + format_time(
             local, "short", locale=_locale()
         )
     return format_datetime(value, fmt, tzinfo=tz, locale=_locale())
@@ -134,12 +143,15 @@ def register(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_global(event_dates)
     app.add_template_global(status_label)
+    app.add_template_global(text_direction)
+    app.add_template_global(language_url)
 
     @app.context_processor
     def inject_site():
         return {
-            "current_locale": _locale(),
+            "current_locale": current_language(),
             "languages": current_app.config["LANGUAGES"],
+            "language_names": LANGUAGE_NAMES,
             "contact_email": current_app.config["CONTACT_EMAIL"],
         }
 

@@ -60,7 +60,7 @@ def test_every_kind_of_bad_row_is_reported_with_its_line(app, create_event, now)
     assert [(r.line, r.reason) for r in report.rejected] == [
         (3, "This is not a valid email address."),
         (4, "A column is missing on this line."),
-        (5, "Unknown language “de”: use en or fr."),
+        (5, "Unknown language “de”: use en, fr or ar."),
         (6, "The email address is empty."),
         (7, "The name is too long."),
     ]

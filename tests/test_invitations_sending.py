@@ -143,13 +143,16 @@ def test_bulk_send_of_a_thousand_arrives_once_each_with_its_own_links(
         )
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         if number % 2:
-            assert message["Subject"] == "Invitation : #Mothers4Peace"
+            assert message["Subject"] == "Invitation\u00a0: #Mothers4Peace"
             assert text.startswith(f"Bonjour Person {number},")
-            assert f"au nom de Org {number}, à #Mothers4Peace" in text
+            assert (
+                "à participer à l'événement «\u00a0#Mothers4Peace\u00a0» pour y représenter "
+                f"l'organisation Org {number}."
+            ) in text
         else:
             assert message["Subject"] == "Invitation: #Mothers4Peace"
             assert text.startswith(f"Dear Person {number},")
-            assert f"on behalf of Org {number}, to #Mothers4Peace" in text
+            assert f"as a representative of Org {number}, to take part in #Mothers4Peace." in text
         assert dates["fr" if number % 2 else "en"] in text
         html = message.get_body(preferencelist=("html",)).get_content()
         assert f'href="http://{REGISTRATION_SERVER_NAME}/invitations/{token}/accept"' in html

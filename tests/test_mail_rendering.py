@@ -151,7 +151,9 @@ def test_progress_counts_move_batch_by_batch_and_every_email_arrives_once(
             row = rows[message["To"]]
             assert (row.status, row.render["renderer"]) == (OutboxStatus.SENT, "invitation")
             french = int(message["To"].removeprefix("p").split("@")[0]) % 2
-            expected = "Invitation : #Mothers4Peace" if french else "Invitation: #Mothers4Peace"
+            expected = "Invitation: #Mothers4Peace"
+            if french:
+                expected = "Invitation\u00a0: #Mothers4Peace"
             assert row.subject == message["Subject"] == expected
             assert message["Message-ID"] == row.message_id
             assert f"/invitations/{tokens[message['To']]}/accept" in row.text_body
@@ -180,7 +182,7 @@ def test_smtp_down_then_up_renders_and_sends_each_invitation_once(
     assert sorted(m["To"] for m in smtp_server.messages) == [f"p{n}@example.org" for n in range(5)]
     assert {m["Subject"] for m in smtp_server.messages} == {
         "Invitation: Event 1",
-        "Invitation : Event 1",
+        "Invitation\u00a0: Event 1",
     }
 
 

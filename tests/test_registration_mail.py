@@ -214,7 +214,9 @@ def test_email_is_in_the_persons_language(app, client, smtp_server, conference):
     [message] = smtp_server.messages
     text, html = parts(message)
     assert '<html lang="fr">' in html
-    assert message["Subject"] == "Vous êtes inscrit(e) : International Conference #Mothers4Peace"
+    assert message["Subject"] == (
+        "Vous êtes inscrit(e)\u00a0: International Conference #Mothers4Peace"
+    )
     assert "Bonjour Amina Benali," in text
     assert "Merci pour votre inscription. Votre place est confirmée." in text
     # Dates written the French way, in the event's zone.

@@ -80,11 +80,9 @@ def sign_in():
 
 
 def _start_session(user, now: datetime) -> None:
-    # A fresh session on sign-in, so that nothing planted before it survives.
-    language = session.get("lang")
+    # A fresh session on sign-in, so that nothing planted before it survives. The language
+    # chosen is not in the session but in its own cookie (mmm_events.i18n), so it stays.
     session.clear()
-    if language:
-        session["lang"] = language
     session.permanent = True
     login_user(user)
     session[SIGNED_IN_AT] = now.timestamp()

@@ -135,7 +135,11 @@ class DetailsForm(Form):
     )
     language = RadioField(
         _l("Language for emails"),
-        choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")],
+        choices=[
+            SelectChoice("en", "English"),
+            SelectChoice("fr", "Français"),
+            SelectChoice("ar", "العربية"),
+        ],
         default="en",
         validators=[DataRequired(_l("Please choose a language."))],
     )

@@ -13,10 +13,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import db, limiter
+from ..i18n import current_language
 from ..models import Registration, RegistrationStatus, utcnow
 from ..operations import count_registration
 from ..registrations import services as registrations
@@ -53,7 +53,7 @@ def _details(form: DetailsForm) -> registrations.RegistrationDetails:
 def _prefill(form: RegistrationForm, event, invitation) -> None:
     """Every day ticked, the page's language, and what the invitation knows of the person."""
     form.days.data = [d.isoformat() for d in event.days]
-    form.language.data = "fr" if str(get_locale()) == "fr" else "en"
+    form.language.data = current_language()
     if invitation is not None:
         form.full_name.data = invitation.name
         form.email.data = invitation.email

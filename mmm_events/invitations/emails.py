@@ -96,8 +96,9 @@ def render_invitation(
     language = invitation.language.value
     with force_locale(language):
         dates = event_dates(event)
-        start = local_datetime(event.starts_at, event.zone, "short")
-        end = local_datetime(event.ends_at, event.zone, "short")
+        # "medium" writes the month in words: "5/3/27" reads as 5 March in most of the world.
+        start = local_datetime(event.starts_at, event.zone, "medium")
+        end = local_datetime(event.ends_at, event.zone, "medium")
     values = placeholder_values(event, invitation, dates)
     return mail.render_email(
         "invitation",

@@ -18,7 +18,11 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from ..events.forms import plain_text, single_line
 from . import emails
 
-LANGUAGE_CHOICES = [SelectChoice("en", _l("English")), SelectChoice("fr", _l("French"))]
+LANGUAGE_CHOICES = [
+    SelectChoice("en", _l("English")),
+    SelectChoice("fr", _l("French")),
+    SelectChoice("ar", _l("Arabic")),
+]
 
 
 class DeclineForm(FlaskForm):

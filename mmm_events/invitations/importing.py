@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..addresses import normalise_email
 from ..models import Language
 
-# Header names people actually write, in English and French, mapped to our columns.
+# Header names people actually write, in English, French and Arabic, mapped to our columns.
 COLUMN_ALIASES = {
     "email": "email",
     "e-mail": "email",
@@ -37,6 +37,14 @@ COLUMN_ALIASES = {
     "note": "note",
     "notes": "note",
     "remarque": "note",
+    "البريد الإلكتروني": "email",
+    "الاسم": "name",
+    "الاسم الكامل": "name",
+    "المنظمة": "organisation",
+    "الهيئة": "organisation",
+    "اللغة": "language",
+    "ملاحظة": "note",
+    "ملاحظات": "note",
 }
 REQUIRED_COLUMNS = ("email", "name", "organisation", "language")
 LANGUAGE_ALIASES = {
@@ -47,6 +55,12 @@ LANGUAGE_ALIASES = {
     "french": Language.FR,
     "français": Language.FR,
     "francais": Language.FR,
+    "ar": Language.AR,
+    "arabic": Language.AR,
+    "arabe": Language.AR,
+    "العربية": Language.AR,
+    "عربي": Language.AR,
+    "عربية": Language.AR,
 }
 FIELD_LIMITS = {"name": 200, "organisation": 200, "note": 2000}
 MAX_ROWS = 50_000
@@ -192,7 +206,7 @@ def _checked(line: int, cells: list[str], columns: dict[str, int]) -> InviteeRow
         return RejectedRow(line, str(_l("This is not a valid email address.")), shown)
     language = LANGUAGE_ALIASES.get(values["language"].lower() or "en")
     if language is None:
-        reason = _l("Unknown language “%(value)s”: use en or fr.", value=values["language"])
+        reason = _l("Unknown language “%(value)s”: use en, fr or ar.", value=values["language"])
         return RejectedRow(line, str(reason), shown)
     too_long = [k for k, limit in FIELD_LIMITS.items() if len(values.get(k, "")) > limit]
     if too_long:

@@ -9,6 +9,7 @@ the row (see ``renderers.py``), so a request that queues ten thousand invitation
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from sqlalchemy import insert
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from ..operations.logs import current_request_id
+
+# Whitespace that may break a line: all of it but the no-break spaces.
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,9 @@ def render_email(template: str, language: str, **context: Any) -> Email:
         subject = "".join(text_template.blocks["subject"](text_template.new_context(full_context)))
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
-    # A subject is one header line: no line breaks, however the template was written.
-    return Email(subject=" ".join(subject.split()), text=text, html=html)
+    # A subject is one header line: no line breaks, however the template was written. The
+    # no-break spaces of French typography ("Rappel\u00a0:") stay as they are.
+    return Email(subject=_BREAKING_SPACE.sub(" ", subject).strip(), text=text, html=html)
 
 
 def new_message_id() -> str:

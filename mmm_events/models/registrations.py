@@ -27,6 +27,7 @@ class RegistrationStatus(enum.StrEnum):
 class Language(enum.StrEnum):
     EN = "en"
     FR = "fr"
+    AR = "ar"
 
 
 class Registration(db.Model):

@@ -221,7 +221,7 @@ def preview_html(event_id: int):
     """
     event = event_for_organiser(event_id)
     language = request.args.get("lang", "en")
-    if language not in ("en", "fr"):
+    if language not in current_app.config["LANGUAGES"]:
         abort(404)
     email = emails.render_invitation(event, emails.preview_invitation(event, Language(language)))
     response = current_app.response_class(email.html, mimetype="text/html")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..database import database_is_readable
 from ..events.services import upcoming_events
+from ..i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
 from ..models import utcnow
 from ..news.services import latest_posts
 from ..web import local_path
@@ -38,6 +39,14 @@ def health():
 
 @bp.get("/language/<code>")
 def set_language(code: str):
+    response = redirect(local_path(request.args.get("next"), url_for("public.home")))
     if code in current_app.config["LANGUAGES"]:
-        session["lang"] = code
-    return redirect(local_path(request.args.get("next"), url_for("public.home")))
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=LANGUAGE_COOKIE_AGE,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response

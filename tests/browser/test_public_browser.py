@@ -54,3 +54,19 @@ def test_public_pages_pass_axe_wcag_aa_checks(app, live_server, page, phone_page
         ):
             browser_page.goto(live_server.url + path)
             assert accessibility_violations(browser_page) == [], path
+
+
+def test_the_language_switch_is_on_every_page_and_remembered(app, live_server, phone_page):
+    with app.app_context():
+        seed_demo(today=date(2026, 11, 27))
+    phone_page.goto(live_server.url + "/news/")
+    switch = phone_page.locator(".lang-switch")
+    assert switch.get_by_role("link").all_inner_texts() == ["English", "Français", "العربية"]
+    switch.get_by_role("link", name="Français").click()
+    phone_page.wait_for_url(live_server.url + "/news/")
+    assert phone_page.evaluate("document.documentElement.lang") == "fr"
+    # A later visit, from the home page, is still in French.
+    phone_page.goto(live_server.url + "/")
+    assert phone_page.locator(".site-nav").get_by_role("link").first.inner_text() == "Événements"
+    current = phone_page.locator(".lang-switch [aria-current=true]")
+    assert current.inner_text() == "Français"
