@@ -165,9 +165,11 @@ def test_the_phone_header_leaves_three_quarters_of_the_screen(app, site, live_se
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     _sign_in(page, live_server.url, "olga@example.org")
-    # The header is the same on every page; French has the longest words.
-    french = [f"/language/fr?next=/organiser/events/{site['event'].id}/registrants"]
-    for path in [*organiser_pages(app, site), *french]:
+    # The header is the same on every page; French has the longest words, Arabic runs right
+    # to left.
+    registrants = f"/organiser/events/{site['event'].id}/registrants"
+    others = [f"/language/{code}?next={registrants}" for code in ("ar", "fr")]
+    for path in [*organiser_pages(app, site), *others]:
         page.goto(live_server.url + path)
         height = page.locator("header.site-header").bounding_box()["height"]
         assert height <= PHONE["height"] / 4, f"{path}: header {height} px high"
