@@ -39,6 +39,8 @@ $(INSTANCE_DIR)/config.py:
 # Development server on http://127.0.0.1:$(PORT) with the SQLite database in instance/,
 # demo content on first start, and the mail worker beside it.
 run: dev-setup
+	# Retention, as cron or a systemd timer runs it daily in production (see the README).
+	$(FLASK) privacy purge
 	PORT=$(PORT) FLASK="$(FLASK)" sh scripts/dev-server.sh
 
 test: setup

@@ -48,10 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
-    from . import errors, operations, web
+    from . import content, errors, operations, web
 
     errors.register(app)
     web.register(app)
+    content.register(app)
     operations.register(app)
     return app
 
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from .invitations.views import bp as invitations_bp
     from .news.views import bp as news_bp
     from .organiser.views import bp as organiser_bp
+    from .privacy.views import bp as privacy_bp
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
@@ -101,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.before_request(expire_old_sessions)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(privacy_bp)
     if app.config["MMM_ENV"] == "development":
         from .mail.mailbox import bp as mailbox_bp
 
@@ -118,3 +121,6 @@ def _register_cli(app: Flask) -> None:
     from .auth.cli import users_cli
 
     app.cli.add_command(users_cli)
+    from .privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)

@@ -125,6 +125,11 @@ def from_environment(instance_path: str) -> dict:
         ),
         # Keys in a shared Redis start with this, so that several sites can share one server.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
+        # Personal data (see privacy/): registrations and invitations are anonymised this many
+        # months after their event ends, and the bodies of sent emails (which hold manage
+        # links) are deleted this many days after sending, by `flask privacy purge`.
+        "PRIVACY_RETENTION_MONTHS": _env_int("PRIVACY_RETENTION_MONTHS", 6),
+        "PRIVACY_OUTBOX_BODY_DAYS": _env_int("PRIVACY_OUTBOX_BODY_DAYS", 30),
     }
 
 

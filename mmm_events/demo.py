@@ -25,7 +25,7 @@ def next_conference_start(today: date) -> date:
 def conference(today: date) -> Event:
     first_day = next_conference_start(today)
     last_day = date(first_day.year, 5, 4)
-    return Event(
+    event = Event(
         slug=CONFERENCE_SLUG,
         title="International Conference #Mothers4Peace",
         hashtag="#Mothers4Peace",
@@ -56,7 +56,65 @@ def conference(today: date) -> Event:
         is_published=True,
         contact_email="events@makemothersmatter.org",
     )
+    _translate(event, CONFERENCE_TEXTS)
+    return event
 
+
+def _translate(content: Event | NewsPost, texts: dict[str, dict[str, str]]) -> None:
+    for language, fields in texts.items():
+        text = content.text_in(language)
+        for name, value in fields.items():
+            setattr(text, name, value)
+
+
+# The conference in French and Arabic, beside the English above.
+CONFERENCE_TEXTS = {
+    "fr": {
+        "title": "Conférence internationale #Mothers4Peace",
+        "summary": (
+            "Les mères au cœur du changement pour une culture de la paix : deux journées "
+            "d’exemples venus des familles, des communautés, des pays et des partenaires "
+            "internationaux."
+        ),
+        "description": (
+            "La paix commence à la maison. Ce sont les mères qui transmettent les premières "
+            "leçons de respect, de dialogue et d’attention aux autres ; elles comptent parmi "
+            "les bâtisseuses les plus puissantes, et les moins reconnues, d’une culture de la "
+            "paix.\n\n"
+            "Make Mothers Matter invite ses organisations membres, les commissions nationales "
+            "pour l’UNESCO et ses partenaires à Casablanca pour partager ce qui fonctionne :\n\n"
+            "- **Dans la famille** : les mères, premières éducatrices à la paix et à la "
+            "citoyenneté mondiale.\n"
+            "- **Dans la communauté** : les mères éducatrices de leurs pairs, aux côtés des "
+            "écoles et des responsables locaux.\n"
+            "- **Aux niveaux national et international** : des politiques qui reconnaissent et "
+            "soutiennent le rôle des mères dans l’éducation à la paix.\n\n"
+            "Les sessions se tiennent en anglais et en français."
+        ),
+        "venue": "Centre de conférences",
+    },
+    "ar": {
+        "title": "المؤتمر الدولي #Mothers4Peace",
+        "summary": (
+            "الأمهات في قلب التغيير من أجل ثقافة السلام: يومان لتبادل تجارب ناجحة من الأسر "
+            "والمجتمعات المحلية والدول والشركاء الدوليين."
+        ),
+        "description": (
+            "يبدأ السلام من البيت. فالأم هي من تلقّن أبناءها أولى دروس الاحترام والحوار "
+            "والرعاية، وهي من أقوى صانعي ثقافة السلام، وإن كانت من أقلّهم حظًّا من الاعتراف."
+            "\n\n"
+            "تدعو منظمة Make Mothers Matter المنظماتِ الأعضاء فيها واللجانَ الوطنية لليونسكو "
+            "وشركاءها إلى الدار البيضاء لتبادل ما أثبت نجاعته:\n\n"
+            "- **في الأسرة**: الأم مربّية أولى على السلام والمواطنة العالمية.\n"
+            "- **في المجتمع المحلي**: الأمهات يثقّفن نظيراتهن، جنبًا إلى جنب مع المدارس "
+            "والقيادات المحلية.\n"
+            "- **على الصعيدين الوطني والدولي**: سياسات تعترف بدور الأمهات في التربية على "
+            "السلام وتدعمه.\n\n"
+            "تُعقد الجلسات باللغتين الإنجليزية والفرنسية."
+        ),
+        "venue": "مركز المؤتمرات",
+    },
+}
 
 NEWS = [
     {
@@ -75,6 +133,37 @@ NEWS = [
             "international stage."
         ),
         "event": True,
+        "fr": {
+            "title": (
+                "Invitation : Conférence internationale #Mothers4Peace, 3 et 4 mai, Casablanca"
+            ),
+            "summary": (
+                "Les mères au cœur du changement pour une culture de la paix : des exemples à "
+                "l’échelle de la famille, de la communauté, du pays et du monde."
+            ),
+            "body": (
+                "Make Mothers Matter vous invite à la Conférence internationale #Mothers4Peace, "
+                "les 3 et 4 mai à Casablanca, au Maroc.\n\n"
+                "Pendant deux jours, des mères, des membres de la société civile, des "
+                "commissions nationales pour l’UNESCO et des experts montreront comment les "
+                "mères font avancer une culture de la paix, du foyer jusqu’à la scène "
+                "internationale."
+            ),
+        },
+        "ar": {
+            "title": "دعوة: المؤتمر الدولي #Mothers4Peace، يومي 3 و4 ماي، الدار البيضاء",
+            "summary": (
+                "الأمهات في قلب التغيير من أجل ثقافة السلام: تجارب على مستوى الأسرة والمجتمع "
+                "والدولة والعالم."
+            ),
+            "body": (
+                "تدعوكم منظمة Make Mothers Matter إلى المؤتمر الدولي #Mothers4Peace يومي 3 و4 "
+                "ماي في الدار البيضاء بالمغرب.\n\n"
+                "على مدى يومين، تعرض أمهات وفاعلون من المجتمع المدني واللجان الوطنية لليونسكو "
+                "وخبراء كيف تقود الأمهات التغيير نحو ثقافة السلام، من البيت إلى الساحة "
+                "الدولية."
+            ),
+        },
     },
     {
         "slug": "worlds-biggest-mama-meet-up",
@@ -92,6 +181,22 @@ NEWS = [
             "about the issues that matter to them and to act together."
         ),
         "event": False,
+        "fr": {
+            "title": "MMM rejoint le World’s Biggest Mama Meet up",
+            "summary": (
+                "Le 8 mars, Journée internationale des droits des femmes, Make Mothers "
+                "Matter s’est associée à la campagne lancée par Mindr et le Global Moms "
+                "Challenge de la Fondation des Nations unies."
+            ),
+            "body": (
+                "Le 8 mars, Journée internationale des droits des femmes, Make Mothers "
+                "Matter a participé au World’s Biggest Mama Meet up, une campagne de Mindr et "
+                "du Global Moms Challenge de la Fondation des Nations unies.\n\n"
+                "Partout dans le monde, des mères se sont retrouvées chez elles, au bureau ou "
+                "dans des centres communautaires pour parler de ce qui compte pour elles et "
+                "agir ensemble."
+            ),
+        },
     },
     {
         "slug": "mmm-at-eu-development-days",
@@ -109,6 +214,22 @@ NEWS = [
             "They brought the voice of mothers to the discussions on development policy."
         ),
         "event": False,
+        "fr": {
+            "title": "MMM aux Journées européennes du développement",
+            "summary": (
+                "Anne Claire de Liedekerke (présidente), Johanna Schima (chargée de plaidoyer) "
+                "et Olalla Michelena (secrétaire générale de la délégation européenne) ont "
+                "représenté Make Mothers Matter aux Journées européennes du développement."
+            ),
+            "body": (
+                "Make Mothers Matter a participé aux Journées européennes du développement, "
+                "représentée par sa présidente Anne Claire de Liedekerke, sa chargée de "
+                "plaidoyer Johanna Schima et Olalla Michelena, secrétaire générale de sa "
+                "délégation auprès de l’Union européenne.\n\n"
+                "Elles y ont porté la voix des mères dans les débats sur la politique de "
+                "développement."
+            ),
+        },
     },
 ]
 
@@ -142,11 +263,11 @@ def seed_demo(today: date) -> list[str]:
     for item in NEWS:
         if item["slug"] in existing:
             continue
-        fields = {k: v for k, v in item.items() if k != "event"}
+        fields = {k: v for k, v in item.items() if k not in ("event", "fr", "ar")}
         fields["published_on"] = dates[item["published_on"]]
-        db.session.add(
-            NewsPost(**fields, event=event if item["event"] else None, is_published=True)
-        )
+        post = NewsPost(**fields, event=event if item["event"] else None, is_published=True)
+        _translate(post, {code: item[code] for code in ("fr", "ar") if code in item})
+        db.session.add(post)
         added.append(item["slug"])
     db.session.commit()
     return added

@@ -22,7 +22,6 @@ from sqlalchemy.exc import OperationalError
 from mmm_events import create_app
 from mmm_events.config import ConfigurationError
 from mmm_events.extensions import db
-from mmm_events.invitations import uploads
 from tests.conftest import free_port
 
 
@@ -176,11 +175,6 @@ def test_private_files_are_readable_by_the_service_only(clean_env, tmp_path, per
             assert _mode(database) == 0o600
             assert _mode(f"{database}-wal") == 0o600
         db.engine.dispose()
-    uploads.store(str(instance), event_id=1, user_id=1, filename="a.csv", data=b"email\n")
-    folder = instance / uploads.FOLDER
-    stored = {path.suffix: _mode(path) for path in folder.iterdir()}
-    assert (_mode(folder), stored.get(".data")) == (0o700, 0o600)
-    assert set(stored.values()) == {0o600}
     # Whatever else the process writes, as the mail worker writes the mailbox's messages.
     mailbox = instance / "mailbox"
     mailbox.mkdir()

@@ -13,6 +13,7 @@ from mmm_events.extensions import db
 from mmm_events.invitations import services
 from mmm_events.invitations.importing import ImportFileError
 from mmm_events.models import Event, Invitation, InvitationStatus, Language, Suppression
+from mmm_events.privacy import suppression_key
 
 HEADER = "email,name,organisation,language,note\n"
 
@@ -34,7 +35,7 @@ def test_every_kind_of_bad_row_is_reported_with_its_line(app, create_event, now)
                 created_at=now,
             )
         )
-        db.session.add(Suppression(email_normalised="gone@example.org", reason="test"))
+        db.session.add(Suppression(email_key=suppression_key("gone@example.org"), reason="test"))
         db.session.commit()
     data = (
         HEADER

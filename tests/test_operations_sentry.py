@@ -21,7 +21,8 @@ import sentry_sdk
 from mmm_events import create_app
 
 app = create_app({
-    "MMM_ENV": "testing", "SECRET_KEY": "test", "SENTRY_DSN": sys.argv[1],
+    "MMM_ENV": "production", "SERVER_NAME": "localhost", "SECRET_KEY": "test",
+    "SENTRY_DSN": sys.argv[1],
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
 })
 

@@ -29,6 +29,12 @@ ADMIN_ONLY = {
     "organiser.users",
     "organiser.set_user_active",
     "organiser.send_reset_link",
+    "organiser.privacy_notice",
+    "organiser.audit_log",
+    "organiser.audit_export",
+    "organiser.people_search",
+    "organiser.people_export",
+    "organiser.people_erase",
 }
 # Routes about no event in particular, open to every organiser.
 ANY_ORGANISER = {
@@ -37,6 +43,7 @@ ANY_ORGANISER = {
     "organiser.news_list",
     "organiser.new_post",
     "organiser.change_password",
+    "organiser.processing_record",
 }
 
 

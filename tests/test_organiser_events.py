@@ -23,12 +23,12 @@ from tests.conftest import sign_in
 
 def event_form(**overrides):
     data = {
-        "title": "#Mothers4Peace: Casablanca",
+        "title_en": "#Mothers4Peace: Casablanca",
         "slug": "",
         "hashtag": "#Mothers4Peace",
-        "summary": "Two days on peace.",
-        "description": "**Welcome**",
-        "venue": "Hotel Atlas",
+        "summary_en": "Two days on peace.",
+        "description_en": "**Welcome**",
+        "venue_en": "Hotel Atlas",
         "city": "Casablanca",
         "country": "Morocco",
         "timezone": "Europe/Paris",
@@ -38,8 +38,8 @@ def event_form(**overrides):
         "registration_opens_at": "2026-12-01T08:00",
         "registration_closes_at": "2027-01-09T23:59",
         "contact_email": "events@example.org",
-        "invitation_subject": "Join us",
-        "invitation_message": "Dear friend",
+        "invitation_subject_en": "Join us",
+        "invitation_message_en": "Dear friend",
         "is_published": "y",
     }
     data.update(overrides)
@@ -92,8 +92,8 @@ def test_create_event_with_every_field(app, client, organiser):
 
 
 def test_slug_is_generated_unique_and_editable(app, client, organiser):
-    client.post("/organiser/events/new", data=event_form(title="Peace Day"))
-    client.post("/organiser/events/new", data=event_form(title="Peace Day"))
+    client.post("/organiser/events/new", data=event_form(title_en="Peace Day"))
+    client.post("/organiser/events/new", data=event_form(title_en="Peace Day"))
     with app.app_context():
         slugs = list(db.session.scalars(select(Event.slug).order_by(Event.id)))
     assert slugs == ["peace-day", "peace-day-2"]
@@ -116,7 +116,7 @@ def test_slug_is_generated_unique_and_editable(app, client, organiser):
         ),
         ({"capacity": "-1"}, "Number must be between 0 and 1000000."),
         ({"timezone": "Mars/Olympus"}, "Please give a time zone such as Africa/Casablanca."),
-        ({"title": ""}, "This field is required."),
+        ({"title_en": ""}, "Please give the title in the main language."),
         ({"starts_at": "tomorrow"}, "Not a valid datetime value."),
         ({"contact_email": "not an email"}, "Invalid email address."),
         (
@@ -260,11 +260,11 @@ def test_dashboard_lists_only_assigned_events(client, create_event, create_user)
 
 def news_form(**overrides):
     data = {
-        "title": "Casablanca: what to expect",
+        "title_en": "Casablanca: what to expect",
         "slug": "",
         "published_on": "2027-03-01",
-        "summary": "A short summary.",
-        "body": "Some *text*.",
+        "summary_en": "A short summary.",
+        "body_en": "Some *text*.",
         "event_id": "0",
     }
     data.update(overrides)
@@ -296,7 +296,7 @@ def test_news_draft_then_published_with_event_link(app, client, create_event, cr
     response = client.post(
         f"/organiser/news/{post.id}/edit",
         data=news_form(
-            title="New title", slug="new-title", is_published="y", event_id=str(event.id)
+            title_en="New title", slug="new-title", is_published="y", event_id=str(event.id)
         ),
     )
     assert response.status_code == 302
@@ -347,7 +347,13 @@ def test_the_rule_refuses_site_wide_news_from_an_organiser(app, create_event, cr
     organiser = create_user(events=(event,))
     with app.app_context():
         user = db.session.get(User, organiser.id)
-        data = {"title": "T", "slug": "", "published_on": date(2027, 3, 1), "event_id": 0}
+        data = {
+            "main_language": "en",
+            "texts": {"en": {"title": "T"}},
+            "slug": "",
+            "published_on": date(2027, 3, 1),
+            "event_id": 0,
+        }
         with pytest.raises(NewsError) as refused:
             save_post(None, data, user=user)
         assert (refused.value.field, refused.value.message) == (
@@ -406,7 +412,7 @@ def test_injected_script_does_not_survive_on_public_pages(
     sign_in(client, create_user(events=(event,)))
     client.post(
         "/organiser/news/new",
-        data=news_form(slug="attack", body=ATTACKS, is_published="y", event_id=str(event.id)),
+        data=news_form(slug="attack", body_en=ATTACKS, is_published="y", event_id=str(event.id)),
     )
     for url in (f"/events/{event.slug}", "/news/attack"):
         page = client.get(url).get_data(as_text=True)

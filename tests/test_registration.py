@@ -56,6 +56,7 @@ def form_data(event: Event | None = None, **overrides):
         "needs": "",
         "language": "en",
         "consent": "y",
+        "needs_consent": "y",
     }
     if event is not None:
         data["days"] = [d.isoformat() for d in event.days]

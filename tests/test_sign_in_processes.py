@@ -31,8 +31,9 @@ class Gunicorn:
         self.log = folder / "access.log"
         env = {
             **os.environ,
-            "MMM_ENV": "testing",
+            "MMM_ENV": "production",
             "SECRET_KEY": "gunicorn-test-secret",
+            "SERVER_NAME": f"127.0.0.1:{self.port}",
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(folder),
             "RATELIMIT_STORAGE_URI": "memory://",

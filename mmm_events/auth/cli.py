@@ -13,6 +13,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..privacy import audit
 from . import services
 
 users_cli = AppGroup("users", help="Manage organiser accounts.")
@@ -54,6 +55,7 @@ def create_command(email: str, admin: bool, name: str) -> None:
     except services.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    audit.record(audit.ACCOUNT_CREATED, subject=user.email, detail={"admin": admin, "via": "cli"})
     db.session.commit()
     role = "administrator" if admin else "organiser"
     click.echo(f"Created {role} account {user.email}.")
@@ -73,5 +75,6 @@ def set_password_command(email: str) -> None:
     except services.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    audit.record(audit.PASSWORD_SET, subject=user.email, detail={"user": user.id, "via": "cli"})
     db.session.commit()
     click.echo(f"Password changed for {user.email}. Every session of the account is signed out.")

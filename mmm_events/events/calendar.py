@@ -9,6 +9,7 @@ from flask import current_app
 from icalendar import Calendar, Timezone, vText
 from icalendar import Event as CalendarEvent
 
+from ..content import localized
 from ..models import Event, utcnow
 
 
@@ -26,9 +27,15 @@ def event_ics(
     url: str | None = None,
     description: str | None = None,
     stamp: datetime | None = None,
+    language: str | None = None,
 ) -> bytes:
     """The event as an iCalendar file, with its times in its own zone (and that zone's
-    definition, VTIMEZONE, so that calendars without a zone database agree)."""
+    definition, VTIMEZONE, so that calendars without a zone database agree).
+
+    Its texts are in ``language`` where written, else in the event's main language.
+    """
+    language = language or event.main_language
+    title, title_lang = localized(event, "title", language)
     calendar = Calendar()
     calendar.add("prodid", "-//Make Mothers Matter//mmm-events//EN")
     calendar.add("version", "2.0")
@@ -40,11 +47,12 @@ def event_ics(
     entry.add("dtstamp", stamp or utcnow())
     entry.add("dtstart", event.local_start)
     entry.add("dtend", event.local_end)
-    entry.add("summary", event.title)
-    location = ", ".join(part for part in (event.venue, event.city, event.country) if part)
+    entry.add("summary", title, parameters={"LANGUAGE": title_lang})
+    venue = localized(event, "venue", language)[0]
+    location = ", ".join(part for part in (venue, event.city, event.country) if part)
     if location:
         entry.add("location", vText(location))
-    text = description if description is not None else event.summary
+    text = description if description is not None else localized(event, "summary", language)[0]
     if url:
         entry.add("url", url)
         text = f"{text}\n\n{url}" if text else url

@@ -14,13 +14,18 @@ from sqlalchemy import Select, delete, insert, select, update
 
 from ..extensions import db
 from ..models import Event, User, event_organiser
+from ..models.texts import CONTENT_LANGUAGES
 from ..slugs import slug_taken, unique_slug
 from ..text import slugify
 
 # Form fields copied onto the model as they are; the datetimes are converted first.
 PLAIN_FIELDS = (
-    "title", "hashtag", "summary", "description", "venue", "city", "country", "timezone",
-    "contact_email", "invite_only", "invitation_subject", "invitation_message", "is_published",
+    "hashtag", "city", "country", "timezone", "contact_email", "invite_only", "is_published",
+    "main_language",
+)
+# The texts written per language, in ``data["texts"][language]``.
+TEXT_FIELDS = (
+    "title", "summary", "description", "venue", "invitation_subject", "invitation_message",
 )
 LOCAL_DATETIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 
@@ -64,8 +69,14 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     """Create (``event`` None) or update an event from validated form data.
 
     ``data`` holds the form's values, datetimes as naive wall-clock times in
-    ``data["timezone"]``. Raises EventError, with nothing changed, when a rule is broken.
+    ``data["timezone"]``, the texts as ``data["texts"][language][field]``. Raises EventError,
+    with nothing changed, when a rule is broken.
     """
+    main_language = data["main_language"]
+    if not (data["texts"].get(main_language) or {}).get("title"):
+        raise EventError(
+            f"title_{main_language}", _("Please give the title in the main language.")
+        )
     zone = data["timezone"]
     moments = {name: to_utc(data.get(name), zone) for name in LOCAL_DATETIMES}
     if moments["ends_at"] <= moments["starts_at"]:
@@ -111,6 +122,7 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
         setattr(event, name, data[name] if data[name] is not None else "")
     for name, value in moments.items():
         setattr(event, name, value)
+    write_texts(event, data["texts"], TEXT_FIELDS)
     event.slug = slug
     db.session.flush()
     return event
@@ -143,7 +155,21 @@ def _slug_for(event: Event | None, data: dict[str, Any]) -> str:
         if slug_taken(Event, data["slug"], own_id=own_id):
             raise EventError("slug", _("Another event already uses this web address."))
         return data["slug"]
-    return unique_slug(Event, slugify(data["title"]), own_id=own_id)
+    title = data["texts"][data["main_language"]]["title"]
+    return unique_slug(Event, slugify(title), own_id=own_id)
+
+
+def write_texts(content: Any, texts: dict[str, dict[str, Any]], fields: tuple[str, ...]) -> None:
+    """Store an event's or a post's texts per language; a language left wholly empty keeps
+    no row, so that readers get the main language's."""
+    for language in CONTENT_LANGUAGES:
+        values = {name: (texts.get(language) or {}).get(name) or "" for name in fields}
+        if any(values.values()):
+            text = content.text_in(language)
+            for name, value in values.items():
+                setattr(text, name, value)
+        elif language in content.texts:
+            del content.texts[language]
 
 
 def set_published(event: Event, published: bool) -> None:

@@ -133,6 +133,10 @@ class DetailsForm(Form):
             plain_text,
         ],
     )
+    needs_consent = BooleanField(
+        _l("I consent to Make Mothers Matter keeping these needs, which may concern my "
+           "health, to organise my attendance. Without this consent, they are not kept.")
+    )
     language = RadioField(
         _l("Language for emails"),
         choices=[

@@ -19,6 +19,8 @@ from ..extensions import db, limiter
 from ..i18n import current_language
 from ..models import Registration, RegistrationStatus, utcnow
 from ..operations import count_registration
+from ..privacy import consent as privacy_consent
+from ..privacy.views import refuse_erased
 from ..registrations import services as registrations
 from ..registrations import status
 from ..registrations.emails import manage_url
@@ -45,7 +47,7 @@ def _details(form: DetailsForm) -> registrations.RegistrationDetails:
         organisation=form.organisation.data or "",
         country=form.country.data,
         days=form.chosen_days(),
-        needs=form.needs.data or "",
+        needs=privacy_consent.special_category_kept(form.needs.data, form.needs_consent.data),
         language=form.language.data,
     )
 
@@ -126,6 +128,7 @@ def detail(slug: str):
             event=event,
             link_form=EmailLinkForm(email=form.email.data),
         )
+    privacy_consent.record_consent(registration=outcome.registration, now=now)
     registration_id = outcome.registration.id  # read before the commit expires it (a query)
     status = outcome.registration.status.value
     db.session.commit()
@@ -176,6 +179,7 @@ def _registration_or_404(token: str) -> Registration:
     registration = registrations.registration_by_token(token)
     if registration is None:
         abort(404)
+    refuse_erased(registration=registration)
     return registration
 
 
@@ -214,6 +218,7 @@ def manage_edit(token: str):
         form.country.data = registration.country
         form.days.data = [d.isoformat() for d in registration.days]
         form.needs.data = registration.needs
+        form.needs_consent.data = bool(registration.needs)
         form.language.data = registration.language.value
     elif form.validate_on_submit():
         try:

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from .. import mail
+from ..content import LocalText, localized
 from ..extensions import db
 from ..models import Event, Invitation, InvitationStatus, Language, OutboxMessage
 
@@ -49,20 +50,44 @@ def placeholder_values(event: Event, invitation: Invitation, dates: str) -> dict
     return {
         "name": invitation.name or invitation.email,
         "organisation": invitation.organisation,
-        "event": event.title,
+        "event": localized(event, "title", invitation.language.value)[0],
         "dates": dates,
         "city": event.city,
     }
 
 
-def calendar_attachment(event: Event) -> mail.Attachment:
+def calendar_attachment(event: Event, language: str) -> mail.Attachment:
     from ..events.calendar import event_ics
 
+    url = url_for("events.detail", slug=event.slug, _external=True)
     return mail.Attachment(
         filename=f"{event.slug}.ics",
         content_type="text/calendar; method=PUBLISH; charset=utf-8",
-        data=event_ics(event, url=url_for("events.detail", slug=event.slug, _external=True)),
+        data=event_ics(event, url=url, language=language),
     )
+
+
+def invitation_wording(event: Event) -> dict[str, dict[str, str]]:
+    """The organiser's wording in each language it is written in, as queued: each invitee
+    gets theirs, or the main language's."""
+    return {
+        language: {"subject": text.invitation_subject, "message": text.invitation_message}
+        for language, text in event.texts.items()
+        if text.invitation_subject or text.invitation_message
+    }
+
+
+def _wording_for(
+    event: Event, language: str, wording: dict[str, dict[str, str]] | None
+) -> tuple[str, str, str]:
+    """(subject, message, their language) for an invitee reading ``language``."""
+    if wording is None:
+        subject, lang = localized(event, "invitation_subject", language)
+        message, _lang = localized(event, "invitation_message", lang)
+        return subject, message, lang
+    lang = language if language in wording else event.main_language
+    chosen = wording.get(lang, {})
+    return chosen.get("subject", ""), chosen.get("message", ""), lang
 
 
 def unsubscribe_headers(invitation: Invitation) -> dict[str, str]:
@@ -83,17 +108,22 @@ def render_invitation(
     test: bool = False,
     subject: str | None = None,
     message: str | None = None,
+    wording: dict[str, dict[str, str]] | None = None,
 ) -> mail.Email:
     """The personalised email, in the invitee's language.
 
-    ``subject`` and ``message`` default to the event's saved wording; the preview passes the
-    organiser's unsaved draft.
+    ``subject`` and ``message`` default to the wording in the invitee's language (from
+    ``wording`` as queued, else the event's saved texts), falling back to the main language's;
+    the preview passes the organiser's unsaved draft.
     """
     from ..web import event_dates, local_datetime
 
-    subject = event.invitation_subject if subject is None else subject
-    message = event.invitation_message if message is None else message
     language = invitation.language.value
+    saved_subject, saved_message, wording_lang = _wording_for(event, language, wording)
+    if subject is not None or message is not None:
+        wording_lang = language
+    subject = saved_subject if subject is None else subject
+    message = saved_message if message is None else message
     with force_locale(language):
         dates = event_dates(event)
         # "medium" writes the month in words: "5/3/27" reads as 5 March in most of the world.
@@ -108,6 +138,7 @@ def render_invitation(
         event_text=EventText(dates=dates, start=start, end=end),
         custom_subject=substitute(subject.strip(), values),
         custom_message=substitute(message.strip(), values),
+        wording=LocalText(text="", lang=wording_lang, page_lang=language),
         reminder=reminder,
         test=test,
         accept_url=url_for("invitations.accept", token=invitation.token, _external=True),
@@ -165,11 +196,7 @@ def queue_invitations(
         [mail.Recipient(email, invitation_id=id_) for id_, email in recipients],
         kind=REMINDER_KIND if reminder else INVITATION_KIND,
         renderer=RENDERER,
-        arguments={
-            "reminder": reminder,
-            "subject": event.invitation_subject,
-            "message": event.invitation_message,
-        },
+        arguments={"reminder": reminder, "wording": invitation_wording(event)},
         event_id=event.id,
     )
 
@@ -192,8 +219,12 @@ def queue_test(
             "test": True,
             "name": name,
             "language": language.value,
-            "subject": event.invitation_subject if subject is None else subject,
-            "message": event.invitation_message if message is None else message,
+            # A draft is tried as written; else the saved wording, as invitees get it.
+            **(
+                {"wording": invitation_wording(event)}
+                if subject is None and message is None
+                else {"subject": subject or "", "message": message or ""}
+            ),
         },
         event_id=event.id,
     )
@@ -222,12 +253,13 @@ def render_queued(row: OutboxMessage) -> mail.Email:
         test=bool(spec.get("test")),
         subject=spec.get("subject"),
         message=spec.get("message"),
+        wording=spec.get("wording"),
     )
     return mail.Email(
         subject=email.subject,
         text=email.text,
         html=email.html,
-        attachments=(calendar_attachment(event),),
+        attachments=(calendar_attachment(event, invitation.language.value),),
         headers={} if spec.get("test") else unsubscribe_headers(invitation),
     )
 

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 
 from ..extensions import csrf, db
 from ..models import Invitation, InvitationStatus, utcnow
+from ..privacy.consent import record_consent
+from ..privacy.views import refuse_erased
 from . import services
 from .forms import DeclineForm, UnsubscribeForm
 
@@ -22,6 +24,7 @@ def _invitation(token: str) -> Invitation:
     invitation = services.invitation_by_token(token)
     if invitation is None or not invitation.event.is_published:
         abort(404)
+    refuse_erased(invitation=invitation)
     return invitation
 
 
@@ -52,6 +55,7 @@ def decline(token: str):
     form = DeclineForm()
     if form.validate_on_submit():
         services.decline(invitation, message=form.message.data or "", now=utcnow())
+        record_consent(invitation=invitation, now=utcnow())
         db.session.commit()
         return redirect(url_for(".declined", token=token))
     return render_template("invitations/decline.html", invitation=invitation, form=form), (
@@ -71,6 +75,7 @@ def _unsubscribing(token: str) -> Invitation:
     invitation = services.invitation_by_unsubscribe_token(token)
     if invitation is None:
         abort(404)
+    refuse_erased(invitation=invitation)
     return invitation
 
 

@@ -1,21 +1,28 @@
 """The data model, one module per domain. Importing this package registers every table."""
 
 from ._base import utcnow
-from .events import Event, event_organiser
+from .events import Event, EventText, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
-from .news import NewsPost
+from .news import NewsPost, NewsText
 from .outbox import OutboxMessage, OutboxStatus
+from .privacy import AuditEntry, Consent, Erasure, PrivacyNotice
 from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
 from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
 
 __all__ = [
     "AccountAttempt",
     "AttemptKind",
+    "AuditEntry",
+    "Consent",
+    "Erasure",
+    "PrivacyNotice",
     "Event",
+    "EventText",
     "Invitation",
     "InvitationStatus",
     "Language",
     "NewsPost",
+    "NewsText",
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",

@@ -6,12 +6,23 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..text import render_markdown
 from ._base import UTCDateTime, utcnow
+from .texts import DEFAULT_LANGUAGE, MainLanguageText, language_check
 
 if TYPE_CHECKING:
     from .users import User
@@ -32,18 +43,16 @@ class Event(db.Model):
         # The last line of defence against overbooking, beneath the conditional UPDATE.
         CheckConstraint("seats_taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        language_check("main_language"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
+    # The language that must be written, and that visitors get where theirs is not.
+    main_language: Mapped[str] = mapped_column(
+        String(8), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE
+    )
     hashtag: Mapped[str] = mapped_column(String(80), default="")
-    summary: Mapped[str] = mapped_column(String(500), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
-    # The description as safe HTML, rendered whenever the Markdown is set: rendering it on
-    # every view cost a fifth of the event page's time.
-    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
-    venue: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
     country: Mapped[str] = mapped_column(String(120), default="")
     # IANA name, e.g. "Africa/Casablanca": times are stored in UTC and shown in this zone.
@@ -58,23 +67,40 @@ class Event(db.Model):
     is_published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     invite_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
-    # The organiser's own wording for invitations; empty means the standard text.
-    invitation_subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    invitation_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     organisers: Mapped[list[User]] = relationship(
         secondary=event_organiser, back_populates="events"
     )
+    # Loaded with the event: nearly every page and email shows some of its text.
+    texts: Mapped[dict[str, EventText]] = relationship(
+        collection_class=attribute_keyed_dict("language"),
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    title = MainLanguageText()
+    summary = MainLanguageText()
+    description = MainLanguageText()
+    description_html = MainLanguageText()
+    venue = MainLanguageText()
+    invitation_subject = MainLanguageText()
+    invitation_message = MainLanguageText()
+
+    def __init__(self, **fields) -> None:
+        # The main language first: the texts given beside it are written in it.
+        self.main_language = fields.pop("main_language", DEFAULT_LANGUAGE)
+        super().__init__(**fields)
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
 
-    @validates("description")
-    def _render_description(self, _key: str, source: str) -> str:
-        self.description_html = str(render_markdown(source))
-        return source
+    def text_in(self, language: str) -> EventText:
+        """The texts in ``language``, created empty when there are none yet."""
+        if language not in self.texts:
+            self.texts[language] = EventText(language=language)
+        return self.texts[language]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -108,3 +134,32 @@ class Event(db.Model):
         if now >= closes:
             return "closed"
         return "open"
+
+
+class EventText(db.Model):
+    """An event's texts in one language. Only the main language's title must be written."""
+
+    __tablename__ = "event_text"
+    __table_args__ = (
+        UniqueConstraint("event_id", "language", name="uq_event_text_event_language"),
+        language_check("language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The description as safe HTML, rendered whenever the Markdown is set: rendering it on
+    # every view cost a fifth of the event page's time.
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    # The organiser's own wording for invitations; empty means the standard text.
+    invitation_subject: Mapped[str] = mapped_column(String(200), default="")
+    invitation_message: Mapped[str] = mapped_column(Text, default="")
+
+    @validates("description")
+    def _render_description(self, _key: str, source: str) -> str:
+        self.description_html = str(render_markdown(source))
+        return source

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..privacy import suppression_key
 from ._base import UTCDateTime, new_token, utcnow
 from .events import Event
 from .registrations import Language, _enum
@@ -22,6 +23,10 @@ class InvitationStatus(enum.StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     REVOKED = "revoked"
+
+
+def _email_key(context) -> str:
+    return suppression_key(context.get_current_parameters()["email_normalised"])
 
 
 class Invitation(db.Model):
@@ -38,6 +43,8 @@ class Invitation(db.Model):
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     email: Mapped[str] = mapped_column(String(254))
     email_normalised: Mapped[str] = mapped_column(String(254))
+    # The keyed hash of the address, to match the suppression list (see Suppression).
+    email_key: Mapped[str] = mapped_column(String(64), index=True, default=_email_key)
     name: Mapped[str] = mapped_column(String(200), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[Language] = mapped_column(_enum(Language), default=Language.EN)
@@ -59,12 +66,16 @@ class Invitation(db.Model):
 
 
 class Suppression(db.Model):
-    """An address that unsubscribed: it is never sent another invitation or reminder."""
+    """An address that unsubscribed: it is never sent another invitation or reminder.
+
+    Kept as a keyed hash only (``privacy.suppression_key``), so that a person whose data is
+    erased is still never emailed again, without the list holding their address.
+    """
 
     __tablename__ = "suppression"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email_normalised: Mapped[str] = mapped_column(String(254), unique=True)
+    email_key: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import _
 from sqlalchemy import Select, func, select
 
-from ..events.editing import can_manage
+from ..events.editing import can_manage, write_texts
 from ..extensions import db
 from ..models import Event, NewsPost, User, event_organiser
 from ..pagination import Page
@@ -20,6 +20,8 @@ from ..slugs import slug_taken, unique_slug
 from ..text import slugify
 
 PER_PAGE = 10
+# The texts written per language, in ``data["texts"][language]``.
+TEXT_FIELDS = ("title", "summary", "body")
 
 _published = select(NewsPost).where(NewsPost.is_published.is_(True))
 _newest_first = (NewsPost.published_on.desc(), NewsPost.id.desc())
@@ -86,8 +88,13 @@ def _event_for_post(event_id: int | None, user: User) -> int | None:
 def save_post(post: NewsPost | None, data: dict[str, Any], *, user: User) -> NewsPost:
     """Create (``post`` None, written by ``user``) or update a post from validated form data.
 
-    Raises NewsError, with nothing changed, when a rule is broken.
+    ``data["texts"][language][field]`` holds the texts. Raises NewsError, with nothing
+    changed, when a rule is broken.
     """
+    main_language = data["main_language"]
+    title = (data["texts"].get(main_language) or {}).get("title")
+    if not title:
+        raise NewsError(f"title_{main_language}", _("Please give the title in the main language."))
     event_id = _event_for_post(data.get("event_id") or None, user)
     own_id = post.id if post is not None else None
     if data.get("slug"):
@@ -95,15 +102,14 @@ def save_post(post: NewsPost | None, data: dict[str, Any], *, user: User) -> New
             raise NewsError("slug", _("Another post already uses this web address."))
         slug = data["slug"]
     else:
-        slug = unique_slug(NewsPost, slugify(data["title"]), own_id=own_id)
+        slug = unique_slug(NewsPost, slugify(title), own_id=own_id)
     if post is None:
         post = NewsPost(author_id=user.id)
         db.session.add(post)
-    post.title = data["title"]
+    post.main_language = main_language
+    write_texts(post, data["texts"], TEXT_FIELDS)
     post.slug = slug
     post.published_on = data["published_on"]
-    post.summary = data.get("summary") or ""
-    post.body = data.get("body") or ""
     post.event_id = event_id
     post.is_published = bool(data.get("is_published"))
     db.session.flush()

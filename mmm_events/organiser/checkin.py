@@ -8,6 +8,7 @@ from flask_babel import _
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus, utcnow
+from ..privacy import audit
 from ..registrations import management
 from ..registrations.management import CheckInOutcome, CheckInResult
 from .access import event_for_organiser
@@ -62,6 +63,8 @@ def check_in_registration(token: str):
     registration = _registration_by_check_in_token(token)
     if request.method == "POST":
         _flash_result(registration, management.check_in(registration, now=utcnow()))
+        audit.record(audit.REGISTRANT_CHECKED_IN, event_id=registration.event_id,
+                     detail={"registration": registration.id})
         db.session.commit()
         back = request.form.get("back_to_search")
         if back is not None:

@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import mail
+from ..content import LocalText
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
 
@@ -15,9 +16,23 @@ KIND_PREFIX = "message:"
 
 
 def queue_message(
-    event: Event, *, kind: str, subject: str, body: str, statuses: list[RegistrationStatus]
+    event: Event,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    statuses: list[RegistrationStatus],
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> int:
-    """Queue the message for every registrant of ``event`` with one of ``statuses``."""
+    """Queue the message for every registrant of ``event`` with one of ``statuses``:
+    ``subject`` and ``body`` are in the event's main language, ``translations`` hold the
+    versions in other languages ({language: {"subject", "body"}})."""
+    versions = {
+        language: {"subject": t["subject"], "body": t["body"].replace("\r\n", "\n")}
+        for language, t in (translations or {}).items()
+        if language != event.main_language
+    }
+    versions[event.main_language] = {"subject": subject, "body": body.replace("\r\n", "\n")}
     registrants = db.session.execute(
         select(Registration.id, Registration.email)
         .where(Registration.event_id == event.id, Registration.status.in_(statuses))
@@ -27,7 +42,12 @@ def queue_message(
         [mail.Recipient(email, registration_id=id_) for id_, email in registrants],
         kind=kind,
         renderer=RENDERER,
-        arguments={"subject": subject, "body": body.replace("\r\n", "\n")},
+        arguments={
+            "subject": subject,
+            "body": versions[event.main_language]["body"],
+            "language": event.main_language,
+            "versions": versions,
+        },
         event_id=event.id,
         subject=subject,
     )
@@ -40,13 +60,20 @@ def render_message(row) -> mail.Email:
     if registration is None:
         raise mail.RenderError("the registration of this email no longer exists")
     event = registration.event
+    language = registration.language.value
+    # Messages queued before they had versions hold one text, in the main language.
+    main_language = row.render.get("language", event.main_language)
+    versions = row.render.get("versions") or {main_language: row.render}
+    version_lang = language if language in versions else main_language
+    version = versions[version_lang]
     return mail.render_email(
         "organiser_message",
-        registration.language.value,
+        language,
         event=event,
         name=registration.full_name,
-        subject=row.render["subject"],
-        message=row.render["body"],
+        subject=version["subject"],
+        message=version["body"],
+        message_text=LocalText(text="", lang=version_lang, page_lang=language),
         contact=event.contact_email or current_app.config["CONTACT_EMAIL"],
     )
 

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from ..events.editing import (
     LOCAL_DATETIMES,
     PLAIN_FIELDS,
+    TEXT_FIELDS,
     EventError,
     assign_organisers,
     delete_event,
@@ -23,14 +24,17 @@ from ..events.editing import (
 )
 from ..extensions import db
 from ..models import Event, User, utcnow
+from ..privacy import audit
 from ..registrations.status import fill_free_seats
 from .access import admin_required, event_for_organiser
 from .blueprint import bp
-from .forms import EventForm, OrganisersForm
+from .forms import EventForm, OrganisersForm, text_data
 
 
 def _form_data(form: EventForm) -> dict[str, Any]:
-    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    data["texts"] = text_data(form, TEXT_FIELDS)
+    return data
 
 
 def _fill_form(form: EventForm, event: Event) -> None:
@@ -38,6 +42,9 @@ def _fill_form(form: EventForm, event: Event) -> None:
         form[name].data = getattr(event, name)
     for name in LOCAL_DATETIMES:
         form[name].data = to_local(getattr(event, name), event.timezone)
+    for language, text in event.texts.items():
+        for name in TEXT_FIELDS:
+            form[f"{name}_{language}"].data = getattr(text, name)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -140,6 +147,8 @@ def event_organisers(event_id: int):
         form.organisers.data = [u.id for u in event.organisers]
     elif form.validate_on_submit():
         assign_organisers(event, form.organisers.data or [])
+        audit.record(audit.ORGANISERS_ASSIGNED, event_id=event.id,
+                     detail={"users": sorted(form.organisers.data or [])})
         db.session.commit()
         flash(_("The organisers of this event are saved."), "success")
         return redirect(url_for("organiser.event_overview", event_id=event.id))

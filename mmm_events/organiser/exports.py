@@ -24,6 +24,7 @@ from sqlalchemy import exists
 
 from ..extensions import db
 from ..models import Event, Registration, RegistrationDay
+from ..privacy import audit
 from ..registrations.management import RegistrantFilter, filtered_query
 from .access import event_for_organiser
 from .blueprint import bp
@@ -191,6 +192,7 @@ def _filename(event: Event, extension: str) -> str:
 def export_csv(event_id: int):
     event = event_for_organiser(event_id)
     f = RegistrantFilter.from_args(request.args, event)
+    audit.record_at_once(audit.REGISTRANTS_EXPORTED, event_id=event.id, detail={"format": "csv"})
     chunks = _stream(event, f)
     return Response(
         stream_with_context(chunks),
@@ -209,6 +211,7 @@ def _stream(event: Event, f: RegistrantFilter) -> Iterator[bytes]:
 def export_xlsx(event_id: int):
     event = event_for_organiser(event_id)
     f = RegistrantFilter.from_args(request.args, event)
+    audit.record_at_once(audit.REGISTRANTS_EXPORTED, event_id=event.id, detail={"format": "xlsx"})
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Registrants")[:31])
     sheet.append([neutralise(h) for h in header(event)])

@@ -30,7 +30,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..i18n import LANGUAGE_NAMES
 from ..models import RegistrationStatus
+from ..models.texts import CONTENT_LANGUAGES
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -65,13 +67,35 @@ def _slug_field() -> StringField:
     )
 
 
+def _main_language_field() -> SelectField:
+    # Each language named in itself, as a reader of that language looks for it.
+    return SelectField(
+        _l("Main language"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in CONTENT_LANGUAGES],
+        default="en",
+    )
+
+
+def _add_text_fields(form: type, fields: dict) -> None:
+    """One copy of each text field per language, named ``<field>_<language>`` (the main
+    language's title is demanded by the service, which knows which language is main)."""
+    for language in CONTENT_LANGUAGES:
+        for name, make in fields.items():
+            setattr(form, f"{name}_{language}", make())
+
+
+def text_data(form: FlaskForm, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The per-language fields as ``{language: {field: value}}``, what the services take."""
+    return {
+        language: {name: form[f"{name}_{language}"].data for name in fields}
+        for language in CONTENT_LANGUAGES
+    }
+
+
 class EventForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    main_language = _main_language_field()
     slug = _slug_field()
     hashtag = StringField(_l("Hashtag"), validators=[Optional(), Length(max=80)])
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)])
-    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     country = StringField(_l("Country"), validators=[Optional(), Length(max=120)])
     timezone = StringField(
@@ -104,25 +128,40 @@ class EventForm(FlaskForm):
         _l("Contact email"), validators=[Optional(), Email(), Length(max=254)]
     )
     invite_only = BooleanField(_l("By invitation only"))
-    invitation_subject = StringField(
-        _l("Invitation subject"), validators=[Optional(), Length(max=200)]
-    )
-    invitation_message = TextAreaField(
-        _l("Invitation message"), validators=[Optional(), Length(max=20_000)]
-    )
     is_published = BooleanField(_l("Published (visible to the public)"))
 
 
+_add_text_fields(EventForm, {
+    "title": lambda: StringField(_l("Title"), validators=[Optional(), Length(max=200)]),
+    "summary": lambda: TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)]),
+    "description": lambda: TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=50_000)]
+    ),
+    "venue": lambda: StringField(_l("Venue"), validators=[Optional(), Length(max=200)]),
+    "invitation_subject": lambda: StringField(
+        _l("Invitation subject"), validators=[Optional(), Length(max=200)]
+    ),
+    "invitation_message": lambda: TextAreaField(
+        _l("Invitation message"), validators=[Optional(), Length(max=20_000)]
+    ),
+})
+
+
 class NewsForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    main_language = _main_language_field()
     slug = _slug_field()
     published_on = DateField(
         _l("Publication date"), validators=[InputRequired(), _plausible_year]
     )
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)])
-    body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=50_000)])
     event_id = SelectField(_l("About the event"), coerce=int, default=0)
     is_published = BooleanField(_l("Published (visible to the public)"))
+
+
+_add_text_fields(NewsForm, {
+    "title": lambda: StringField(_l("Title"), validators=[Optional(), Length(max=200)]),
+    "summary": lambda: TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)]),
+    "body": lambda: TextAreaField(_l("Text"), validators=[Optional(), Length(max=50_000)]),
+})
 
 
 class OrganisersForm(FlaskForm):
@@ -143,8 +182,39 @@ class MessageForm(FlaskForm):
         default=[RegistrationStatus.CONFIRMED.value],
         validators=[InputRequired(message=_l("Please choose who receives the message."))],
     )
+    # In the event's main language; each registrant whose language is also written below
+    # gets that version instead.
     subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=20_000)])
+
+    def translations(self) -> dict[str, dict[str, str]]:
+        """The versions written in other languages: {language: {"subject", "body"}}."""
+        return {
+            language: {
+                "subject": self[f"subject_{language}"].data,
+                "body": self[f"body_{language}"].data,
+            }
+            for language in CONTENT_LANGUAGES
+            if self[f"subject_{language}"].data and self[f"body_{language}"].data
+        }
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for language in CONTENT_LANGUAGES:
+            subject, body = self[f"subject_{language}"], self[f"body_{language}"]
+            if bool(subject.data) != bool(body.data):
+                (body if subject.data else subject).errors.append(
+                    _l("Please write both the subject and the message in this language, or "
+                       "neither.")
+                )
+                valid = False
+        return valid
+
+
+_add_text_fields(MessageForm, {
+    "subject": lambda: StringField(_l("Subject"), validators=[Optional(), Length(max=200)]),
+    "body": lambda: TextAreaField(_l("Message"), validators=[Optional(), Length(max=20_000)]),
+})
 
 
 class UserForm(FlaskForm):

@@ -34,6 +34,7 @@ from ..invitations.forms import (
 )
 from ..invitations.importing import ImportFileError
 from ..models import Event, Language, utcnow
+from ..privacy import audit
 from .access import event_for_organiser
 from .blueprint import MAX_ID, bp
 from .exports import csv_stream, neutralise
@@ -111,6 +112,7 @@ def confirm_import(event_id: int, upload_id: str):
         saved = services.confirm_import(
             event, user_id=current_user.id, upload_id=upload_id, now=utcnow()
         )
+        audit.record(audit.INVITEES_IMPORTED, event_id=event.id, detail={"added": saved})
         db.session.commit()
     except (ImportFileError, IntegrityError):
         db.session.rollback()
@@ -262,6 +264,7 @@ def send(event_id: int):
         if sum(by_language.values()) > 1:
             return _confirm_sending(event, by_language, ids)
     result = services.send_invitations(event, now=utcnow(), ids=ids)
+    audit.record(audit.INVITATIONS_SENT, event_id=event.id, detail={"queued": result.queued})
     db.session.commit()
     _flash_result(
         result,
@@ -298,6 +301,7 @@ def remind(event_id: int):
     result = services.send_reminders(
         event, now=utcnow(), interval=timedelta(days=form.interval_days.data)
     )
+    audit.record(audit.REMINDERS_SENT, event_id=event.id, detail={"queued": result.queued})
     db.session.commit()
     _flash_result(
         result, ngettext("%(num)d reminder queued.", "%(num)d reminders queued.", result.queued)
@@ -364,6 +368,7 @@ def _export_chunks(event: Event):
 @bp.get("/events/<int:event_id>/invitations.csv")
 def export_invitees(event_id: int):
     event = event_for_organiser(event_id)
+    audit.record_at_once(audit.INVITEES_EXPORTED, event_id=event.id, detail={"format": "csv"})
     return Response(
         stream_with_context(_export_chunks(event)),
         mimetype="text/csv",

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Event, OutboxMessage, OutboxStatus, RegistrationStatus
+from ..privacy import audit
 from .access import event_for_organiser
 from .blueprint import bp
 from .emails import KIND_PREFIX, queue_message
@@ -23,12 +24,26 @@ from .forms import MessageForm
 
 
 def message_registrants(
-    event: Event, *, subject: str, body: str, statuses: list[RegistrationStatus]
+    event: Event,
+    *,
+    subject: str,
+    body: str,
+    statuses: list[RegistrationStatus],
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> int:
     """Queue the message for every registrant of ``event`` with one of ``statuses``, as one
-    batch (its own ``kind``). Returns how many emails were queued; the caller commits."""
+    batch (its own ``kind``): ``subject`` and ``body`` in the event's main language, and
+    ``translations`` ({language: {"subject", "body"}}) for those who read another.
+    Returns how many emails were queued; the caller commits."""
     kind = KIND_PREFIX + secrets.token_hex(8)
-    return queue_message(event, kind=kind, subject=subject, body=body, statuses=statuses)
+    return queue_message(
+        event,
+        kind=kind,
+        subject=subject,
+        body=body,
+        statuses=statuses,
+        translations=translations or {},
+    )
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,9 @@ def event_messages(event_id: int):
             subject=form.subject.data,
             body=form.body.data,
             statuses=[RegistrationStatus(s) for s in form.statuses.data],
+            translations=form.translations(),
         )
+        audit.record(audit.REGISTRANTS_MESSAGED, event_id=event.id, detail={"queued": count})
         db.session.commit()
         if count:
             flash(

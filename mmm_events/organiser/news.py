@@ -16,7 +16,7 @@ from ..news import services
 from ..news.services import NewsError
 from .access import post_for_organiser, visible_events
 from .blueprint import bp
-from .forms import NewsForm
+from .forms import NewsForm, text_data
 
 PER_PAGE = 50
 
@@ -30,6 +30,7 @@ def _event_choices(form: NewsForm) -> None:
 
 def _save(form: NewsForm, post: NewsPost | None):
     data = {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+    data["texts"] = text_data(form, services.TEXT_FIELDS)
     try:
         saved = services.save_post(post, data, user=current_user)
     except NewsError as exc:
@@ -77,6 +78,9 @@ def edit_post(post_id: int):
     _event_choices(form)
     if request.method == "GET":
         form.event_id.data = post.event_id or 0
+        for language, text in post.texts.items():
+            for name in services.TEXT_FIELDS:
+                form[f"{name}_{language}"].data = getattr(text, name)
     elif form.validate_on_submit() and (response := _save(form, post)):
         return response
     status = 400 if form.errors else 200

@@ -14,6 +14,7 @@ from ..auth import services as accounts
 from ..auth.forms import ChangePasswordForm
 from ..extensions import db
 from ..models import User, utcnow
+from ..privacy import audit
 from .access import admin_required
 from .blueprint import bp
 from .forms import UserForm
@@ -35,6 +36,7 @@ def users():
             db.session.rollback()
             form.email.errors.append(_("There is already an account with this email address."))
         else:
+            audit.record(audit.ACCOUNT_CREATED, subject=user.email, detail={"admin": user.is_admin})
             db.session.commit()
             flash(_("The account for %(email)s is created.", email=user.email), "success")
             return redirect(url_for("organiser.users"))
@@ -66,6 +68,7 @@ def set_user_active(user_id: int):
         # Signed out everywhere at once, and any reset link sent before stops working.
         accounts.disable(user, utcnow())
         message = _("%(email)s can no longer sign in.", email=user.email)
+    audit.record(audit.ACCOUNT_SWITCHED, subject=user.email, detail={"active": user.is_active})
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("organiser.users"))
@@ -78,6 +81,7 @@ def send_reset_link(user_id: int):
         flash(_("Switch the account on before sending it a reset link."), "error")
         return redirect(url_for("organiser.users"))
     reset.send_link(user, now=utcnow())
+    audit.record(audit.RESET_LINK_SENT, subject=user.email, detail={"user": user.id})
     db.session.commit()
     flash(
         _("A link to choose a new password is on its way to %(email)s.", email=user.email),
@@ -94,6 +98,7 @@ def change_password():
     if form.validate_on_submit():
         if user.check_password(form.current_password.data):
             accounts.set_password(user, form.password.data, now=utcnow())
+            audit.record(audit.PASSWORD_SET, subject=user.email, detail={"user": user.id})
             db.session.commit()
             login_user(user)
             flash(_("Your password is changed. You are signed out everywhere else."), "success")

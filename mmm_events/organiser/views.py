@@ -41,3 +41,4 @@ def waiting_counts(event_ids: list[int]) -> dict[int, int]:
 
 # Imported last, for the routes they add to ``bp``: they may import ``bp`` from here.
 from . import checkin, events, exports, invitations, messages, news, outbox, registrants, users  # noqa: E402, F401, I001
+from ..privacy import organiser as privacy_pages  # noqa: E402, F401

@@ -44,7 +44,7 @@ def registration_attachments(
     calendar = mail.Attachment(
         filename=f"{event.slug}.ics",
         content_type="text/calendar",
-        data=event_ics(event, url=manage_url(registration)),
+        data=event_ics(event, url=manage_url(registration), language=registration.language.value),
     )
     if status is not RegistrationStatus.CONFIRMED:
         return (calendar,)

@@ -12,6 +12,7 @@ from ...addresses import normalise_email
 from ...extensions import db
 from ...models import Invitation, InvitationStatus, Suppression
 from ...models._base import worth_looking_up
+from ...privacy import suppression_key
 from .common import AlreadyAccepted, InvitationError, is_suppressed
 
 
@@ -57,7 +58,7 @@ def unsubscribe(email: str, *, reason: str) -> None:
         return
     try:
         with db.session.begin_nested():
-            db.session.add(Suppression(email_normalised=key, reason=reason))
+            db.session.add(Suppression(email_key=suppression_key(key), reason=reason))
     except IntegrityError:
         # The same address unsubscribed at the same moment from another message: done.
         return

@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from ...addresses import normalise_email
 from ...extensions import db
 from ...models import Invitation, Suppression
+from ...privacy import suppression_key
 
 # Ids per IN (...) list: well under every engine's limit on bound parameters.
 CHUNK = 900
@@ -38,16 +39,18 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 def unsubscribed():
     """True for an invitation whose address is on the suppression list (a correlated EXISTS)."""
-    return exists().where(Suppression.email_normalised == Invitation.email_normalised)
+    return exists().where(Suppression.email_key == Invitation.email_key)
 
 
 def suppressed_among(emails: Sequence[str]) -> set[str]:
     """Which of these normalised addresses asked to receive no more invitations."""
     found: set[str] = set()
-    for chunk in chunks(list(emails)):
+    by_key = {suppression_key(email): email for email in emails}
+    for chunk in chunks(list(by_key)):
         found.update(
-            db.session.scalars(
-                select(Suppression.email_normalised).where(Suppression.email_normalised.in_(chunk))
+            by_key[key]
+            for key in db.session.scalars(
+                select(Suppression.email_key).where(Suppression.email_key.in_(chunk))
             )
         )
     return found

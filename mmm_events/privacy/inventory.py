@@ -1,0 +1,269 @@
+"""Which columns of which tables hold personal data: the one place that says so.
+
+The export, the erasure, the search by address, the retention purge and the record of
+processing are all derived from this mapping, and a test walks every table of the schema and
+fails on a text column that is not listed here: a new column with personal data cannot slip
+past the export and the erasure unnoticed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, String, Table, Text, cast, literal
+
+
+class Kind(enum.Enum):
+    PERSONAL = "personal"  # about a person: exported, erased, searched
+    SECRET = "secret"  # noqa: S105 - a credential (a link token, a hash): never exported
+    OTHER = "other"  # not about a person (a state, a setting, the organisation's own text)
+
+
+class Retention(enum.Enum):
+    EVENT = "event"  # until the event's retention period ends (PRIVACY_RETENTION_MONTHS)
+    OUTBOX = "outbox"  # bodies: PRIVACY_OUTBOX_BODY_DAYS after sending; the rest as EVENT
+    KEPT = "kept"  # as long as the service runs, because the person asked (unsubscribing)
+    ACCOUNT = "account"  # as long as the organiser's account exists
+    LOG = "log"  # the audit log, kept for accountability
+    SECURITY = "security"  # sign-in protection: deleted by the auth code once it has served
+    UPLOAD = "upload"  # an invitee list between its report and its confirmation: one day
+
+
+def erased_marker(table: Table) -> Any:
+    """A value unique to the row, for columns that must stay unique once emptied."""
+    return literal("erased:") + cast(table.c.id, String)
+
+
+KEEP = object()  # erasure leaves the column as it is (it holds no readable personal data)
+
+
+@dataclass(frozen=True)
+class Column:
+    kind: Kind
+    what: Any  # a lazy string: what it is, or why it is not personal
+    # The value erasure writes: a constant, KEEP, or a function of the table (SQL).
+    erased: Any = ""
+    special_category: bool = False
+
+
+def personal(what: Any, erased: Any = "", **more: Any) -> Column:
+    return Column(Kind.PERSONAL, what, erased, **more)
+
+
+def secret(what: Any) -> Column:
+    return Column(Kind.SECRET, what, KEEP)
+
+
+def other(what: Any) -> Column:
+    return Column(Kind.OTHER, what, KEEP)
+
+
+@dataclass(frozen=True)
+class TableUse:
+    title: Any
+    purpose: Any
+    who: Any
+    retention: Retention
+    columns: dict[str, Column] = field(default_factory=dict)
+    # Whether rows of this table belong to a person (found, exported, erased by address).
+    about_people: bool = True
+
+    def personal_columns(self) -> list[str]:
+        return [n for n, c in self.columns.items() if c.kind is Kind.PERSONAL]
+
+
+_STATE = _l("a state or a setting, not about who the person is")
+_ORGANISERS = _l("The organisers of the event, and administrators.")
+_ADMINS = _l("Administrators.")
+
+TABLES: dict[str, TableUse] = {
+    "registration": TableUse(
+        _l("Registrations"),
+        _l("To confirm a place, keep the waiting list, send practical information, prepare "
+           "badges, catering and access, and check people in."),
+        _ORGANISERS,
+        Retention.EVENT,
+        {
+            "full_name": personal(_l("name")),
+            "email": personal(_l("email address")),
+            "email_normalised": personal(_l("email address (for comparison)"), erased_marker),
+            "organisation": personal(_l("organisation")),
+            "country": personal(_l("country")),
+            "needs": personal(
+                _l("accessibility or dietary needs, only with their explicit consent"),
+                special_category=True,
+            ),
+            "language": other(_STATE),
+            "status": other(_STATE),
+            "token": secret(_l("the secret of the manage link")),
+            "check_in_token": secret(_l("the secret of the check-in code")),
+        },
+    ),
+    "registration_day": TableUse(
+        _l("Days attended"), _l("To plan each day of a multi-day event."), _ORGANISERS,
+        Retention.EVENT,
+        # Kept at erasure: without the registration's details, a day is only a count.
+        {"day": personal(_l("the days they attend"), KEEP)},
+    ),
+    "invitation": TableUse(
+        _l("Invitations"),
+        _l("To invite people, remind those who have not answered, and know who answered."),
+        _ORGANISERS,
+        Retention.EVENT,
+        {
+            "email": personal(_l("email address")),
+            "email_normalised": personal(_l("email address (for comparison)"), erased_marker),
+            "email_key": personal(_l("keyed hash of the email address"), erased_marker),
+            "name": personal(_l("name")),
+            "organisation": personal(_l("organisation")),
+            "note": personal(_l("the organisers' note about the invitee")),
+            "decline_message": personal(_l("the message sent when declining")),
+            "language": other(_STATE),
+            "status": other(_STATE),
+            "token": secret(_l("the secret of the answer links")),
+            "unsubscribe_token": secret(_l("the secret of the unsubscribe link")),
+        },
+    ),
+    "consent": TableUse(
+        _l("Consents"),
+        _l("To prove which version of the privacy notice a person agreed to, and when."),
+        _ORGANISERS,
+        Retention.EVENT,
+        {"given_at": personal(_l("when they agreed, to which version, and whether to keeping "
+                                 "their needs"), KEEP)},
+    ),
+    "erasure": TableUse(
+        _l("Erasures"),
+        _l("To tell a person whose data was erased why their link no longer works."),
+        _ADMINS,
+        Retention.EVENT,
+        {"reason": other(_STATE)},
+    ),
+    "outbox_message": TableUse(
+        _l("Emails sent"),
+        _l("To deliver emails, retry them, and show organisers what was sent."),
+        _l("Administrators; the organisers of an event, for the emails about its "
+           "registrations."),
+        Retention.OUTBOX,
+        {
+            "recipient": personal(_l("email address")),
+            "subject": personal(_l("subject")),
+            "text_body": personal(_l("text of the email, with personal links")),
+            "html_body": personal(_l("HTML of the email, with personal links")),
+            "attachments": personal(_l("attachments (calendar file, check-in code)"), []),
+            "headers": personal(_l("headers, with the unsubscribe link"), {}),
+            "last_error": personal(_l("the mail server's last answer, which may quote the "
+                                      "address")),
+            "render": personal(_l("what the email is written from"), None),
+            "message_id": other(_l("a random identifier")),
+            "request_id": other(_l("a random identifier")),
+            "kind": other(_STATE),
+            "sender": other(_l("the organisation's own address")),
+            "status": other(_STATE),
+        },
+    ),
+    "suppression": TableUse(
+        _l("Unsubscribed addresses"),
+        _l("So that a person who asked for no more invitations never gets one, even after "
+           "their data is erased."),
+        _ADMINS,
+        Retention.KEPT,
+        {
+            "email_key": personal(_l("keyed hash of the email address (not the address)"), KEEP),
+            "reason": other(_STATE),
+        },
+    ),
+    "audit_entry": TableUse(
+        _l("Audit log"),
+        _l("To account for every bulk access to personal data and every change of access."),
+        _ADMINS,
+        Retention.LOG,
+        {
+            "action": other(_STATE),
+            "subject_key": personal(_l("keyed hash of the address concerned (not the address)"),
+                                    KEEP),
+            "detail": other(_l("counts, filters and ids, never addresses or names")),
+        },
+    ),
+    "user": TableUse(
+        _l("Organiser accounts"),
+        _l("To let staff sign in, and to know who did what."),
+        _ADMINS,
+        Retention.ACCOUNT,
+        {
+            "email": personal(_l("email address"), erased_marker),
+            "name": personal(_l("name")),
+            "password_hash": Column(Kind.SECRET, _l("the hashed password"), "!"),
+            # Erasure switches the account off as well as emptying it.
+            "is_active": Column(Kind.OTHER, _STATE, False),
+            "role": other(_STATE),
+        },
+    ),
+}
+
+_SIGN_IN = _l("To protect accounts: limit sign-in attempts and reset links.")
+TABLES["account_attempt"] = TableUse(
+    _l("Sign-in attempts"), _SIGN_IN, _l("Nobody: the service only counts them."),
+    Retention.SECURITY,
+    {
+        "account_digest": personal(_l("keyed hash of the address tried (not the address)"),
+                                   KEEP),
+        "address_digest": personal(_l("keyed hash of the IP address (not the address)"), KEEP),
+        "kind": other(_STATE),
+    },
+)
+TABLES["usual_address"] = TableUse(
+    _l("Usual sign-in addresses"), _SIGN_IN, _l("Nobody: the service only compares them."),
+    Retention.ACCOUNT,
+    {"address_digest": personal(_l("keyed hash of the IP address (not the address)"), KEEP)},
+)
+TABLES["password_reset"] = TableUse(
+    _l("Password reset links"), _SIGN_IN, _l("Nobody: only a hash of each link is kept."),
+    Retention.SECURITY,
+    {"token_hash": secret(_l("the hash of the reset link"))},
+)
+TABLES["pending_import"] = TableUse(
+    _l("Invitee lists being imported"),
+    _l("To show the organiser a report of the list before it is saved."),
+    _l("The organiser who uploaded it."),
+    Retention.UPLOAD,
+    {
+        "id": secret(_l("the random name of the upload")),
+        "filename": other(_l("the name of the uploaded file")),
+        "data": personal(_l("the uploaded list: names, addresses, organisations"), KEEP),
+    },
+    about_people=False,
+)
+TABLES["mail_worker_heartbeat"] = TableUse(
+    "", "", "", Retention.KEPT, {"worker": other(_l("the name of a mail worker process"))},
+    about_people=False,
+)
+
+# Tables that hold nothing about people; every text column is still named, with why.
+_PUBLIC = _l("published content written by the organisation")
+for _name, _columns in {
+    "event": ("slug", "main_language", "hashtag", "city", "country", "timezone"),
+    "event_text": (
+        "language", "title", "summary", "description", "description_html", "venue",
+        "invitation_subject", "invitation_message",
+    ),
+    "news_post": ("slug", "main_language"),
+    "news_text": ("language", "title", "summary", "body", "body_html"),
+    "privacy_notice": ("bodies",),
+}.items():
+    TABLES[_name] = TableUse(
+        "", "", "", Retention.KEPT, {c: other(_PUBLIC) for c in _columns}, about_people=False
+    )
+TABLES["event"].columns["contact_email"] = other(
+    _l("the organisation's contact address, published on the event page")
+)
+TABLES["event_organiser"] = TableUse("", "", "", Retention.KEPT, about_people=False)
+
+TEXT_TYPES = (String, Text, JSON)
+
+
+def is_text(column) -> bool:
+    return isinstance(column.type, TEXT_TYPES)

@@ -1,0 +1,162 @@
+"""Retention that runs by itself: ``flask privacy purge``, from cron or a systemd timer.
+
+Each event's registrations and invitations are anonymised PRIVACY_RETENTION_MONTHS after it
+ends; the bodies of finished emails are deleted PRIVACY_OUTBOX_BODY_DAYS after sending (they
+hold manage links), their delivery status kept; abandoned invitee-list uploads are deleted.
+Running it twice does nothing the second time. Sessions are signed cookies: nothing is kept
+on the server to purge.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+
+from ..extensions import db
+from ..models import (
+    Erasure,
+    Event,
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    PendingImport,
+    Registration,
+)
+from . import audit
+from .people import anonymise, record_erasures
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later (or earlier), on the month's last day if the
+    month is shorter."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def retention_ends(event: Event) -> datetime:
+    """When the event's personal data is anonymised."""
+    return add_months(event.ends_at, current_app.config["PRIVACY_RETENTION_MONTHS"])
+
+
+@dataclass
+class EventPurge:
+    event: Event
+    registrations: int
+    invitations: int
+
+
+@dataclass
+class PurgeReport:
+    events: list[EventPurge] = field(default_factory=list)
+    outbox_bodies: int = 0
+    uploads: int = 0
+
+    def lines(self, dry_run: bool) -> list[str]:
+        verb = "would anonymise" if dry_run else "anonymised"
+        lines = [
+            f"event {p.event.slug} (ended {p.event.ends_at:%Y-%m-%d}): {verb} "
+            f"{p.registrations} registrations and {p.invitations} invitations"
+            for p in self.events
+        ]
+        lines.append(
+            f"outbox: {'would delete' if dry_run else 'deleted'} the bodies of "
+            f"{self.outbox_bodies} finished emails"
+        )
+        lines.append(
+            f"uploads: {'would remove' if dry_run else 'removed'} {self.uploads} "
+            "abandoned invitee lists"
+        )
+        return lines
+
+
+def _not_erased(model, column):
+    return ~exists().where(column == model.id)
+
+
+def _expired_events(now: datetime) -> list[Event]:
+    cutoff = add_months(now, -current_app.config["PRIVACY_RETENTION_MONTHS"])
+    return list(db.session.scalars(
+        select(Event).where(Event.ends_at <= cutoff).order_by(Event.ends_at, Event.id)
+    ))
+
+
+def _ids(model, column, event: Event) -> list[int]:
+    return list(db.session.scalars(
+        select(model.id).where(model.event_id == event.id, _not_erased(model, column))
+    ))
+
+
+def _purge_event(event: Event, *, dry_run: bool, now: datetime) -> EventPurge | None:
+    registrations = _ids(Registration, Erasure.registration_id, event)
+    invitations = _ids(Invitation, Erasure.invitation_id, event)
+    if not registrations and not invitations:
+        return None
+    if not dry_run:
+        # Emails still waiting after all this time would go to emptied addresses.
+        db.session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.event_id == event.id, OutboxMessage.status == OutboxStatus.QUEUED)
+            .execution_options(synchronize_session=False)
+        )
+        anonymise("registration", Registration.event_id == event.id)
+        anonymise("invitation", Invitation.event_id == event.id)
+        anonymise("outbox_message", OutboxMessage.event_id == event.id)
+        record_erasures("registration_id", registrations, reason="retention", now=now)
+        record_erasures("invitation_id", invitations, reason="retention", now=now)
+        audit.record(audit.DATA_PURGED, event_id=event.id, detail={
+            "registrations": len(registrations), "invitations": len(invitations),
+        })
+    return EventPurge(event, len(registrations), len(invitations))
+
+
+def _old_bodies(now: datetime):
+    """Finished emails older than the configured age whose bodies are still there."""
+    cutoff = now - timedelta(days=current_app.config["PRIVACY_OUTBOX_BODY_DAYS"])
+    return and_(
+        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) <= cutoff,
+        or_(OutboxMessage.text_body != "", OutboxMessage.html_body != ""),
+    )
+
+
+def _purge_outbox_bodies(*, dry_run: bool, now: datetime) -> int:
+    condition = _old_bodies(now)
+    count = db.session.scalar(select(func.count(OutboxMessage.id)).where(condition))
+    if count and not dry_run:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(condition)
+            .values(text_body="", html_body="", attachments=[], headers={})
+            .execution_options(synchronize_session=False)
+        )
+    return count
+
+
+def _expired_uploads(*, dry_run: bool, now: datetime) -> int:
+    """Invitee lists uploaded and never confirmed, past their lifetime."""
+    expired = PendingImport.expires_at <= now
+    count = db.session.scalar(select(func.count()).select_from(PendingImport).where(expired))
+    if count and not dry_run:
+        db.session.execute(
+            delete(PendingImport).where(expired).execution_options(synchronize_session=False)
+        )
+    return count
+
+
+def purge(*, now: datetime, dry_run: bool = False) -> PurgeReport:
+    """Apply every retention rule once; the caller commits (nothing to commit on a dry run)."""
+    report = PurgeReport()
+    # Bodies first, so that a dry run counts what the real run does.
+    report.outbox_bodies = _purge_outbox_bodies(dry_run=dry_run, now=now)
+    for event in _expired_events(now):
+        done = _purge_event(event, dry_run=dry_run, now=now)
+        if done is not None:
+            report.events.append(done)
+    report.uploads = _expired_uploads(dry_run=dry_run, now=now)
+    return report
