@@ -83,14 +83,14 @@ def from_environment(instance_path: str) -> dict:
         # The mail worker: rows claimed per batch (one SMTP connection and one commit each),
         # attempts before a row is marked failed, the first retry delay (doubled after each
         # failure, at most six hours), how long a claim lasts before a dead worker's rows are
-        # due again (plus MAIL_TIMEOUT for each message of the batch), and how often an idle
-        # worker looks for new rows; how many batches a worker sends at once, each on its own
-        # thread and SMTP connection (mind a relay's limit on connections).
+        # due again (renewed every third of it while the worker is busy with the batch), and
+        # how often an idle worker looks for new rows; how many batches a worker sends at
+        # once, each on its own thread and SMTP connection (mind a relay's limit).
         "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 200),
         "MAIL_WORKER_THREADS": _env_int("MAIL_WORKER_THREADS", 2),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_SECONDS": _env_int("MAIL_RETRY_SECONDS", 60),
-        "MAIL_LEASE_SECONDS": _env_int("MAIL_LEASE_SECONDS", 300),
+        "MAIL_LEASE_SECONDS": _env_int("MAIL_LEASE_SECONDS", 60),
         "MAIL_POLL_SECONDS": _env_int("MAIL_POLL_SECONDS", 2),
         "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "events@makemothersmatter.org"),
         # Flask-Limiter: in-memory unless a shared store (redis://...) is named.

@@ -127,10 +127,13 @@ def test_bulk_send_of_a_thousand_arrives_once_each_with_its_own_links(
     assert dates["en"] != dates["fr"]
     tokens = tokens_by_email(app, event)
     assert len({t for pair in tokens.values() for t in pair}) == 2000
+    # Every message arrived (above); the content of a sample of a hundred, in both languages.
     for message in smtp_server.messages:
         recipient = message["To"]
-        token, unsubscribe_token = tokens[recipient]
         number = int(recipient.removeprefix("person").split("@")[0])
+        if number % 20 not in (0, 5):
+            continue
+        token, unsubscribe_token = tokens[recipient]
         text = text_of(message)
         assert links_of(message) == [
             f"/invitations/{token}/accept",

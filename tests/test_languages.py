@@ -306,10 +306,10 @@ def test_english_invitations_write_the_month_in_words(app, conference):
     assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", text)
 
 
-def test_arabic_subjects_and_display_names_travel_as_rfc_2047_encoded_words():
+def test_arabic_subjects_and_display_names_travel_as_rfc_2047_encoded_words(app):
     from email import message_from_bytes, policy
 
-    from mmm_events.mail.mime import MessageWriter
+    from mmm_events.mail.messages import OutboxEmail
     from mmm_events.models import OutboxMessage, utcnow
 
     subject = "تسجيلك مؤكد: \u2068International Conference #Mothers4Peace\u2069"
@@ -326,7 +326,8 @@ def test_arabic_subjects_and_display_names_travel_as_rfc_2047_encoded_words():
         headers={},
         created_at=utcnow(),
     )
-    raw = MessageWriter().message_bytes(row)
+    with app.app_context():
+        raw = OutboxEmail(row).as_bytes()
     head = raw.split(b"\r\n\r\n")[0]
     assert head.isascii()
     assert re.search(rb"^To: =\?utf-8\?b\?", head, re.MULTILINE)

@@ -169,7 +169,7 @@ def test_the_migration_gives_existing_registrations_a_check_in_secret(
 ):
     people = [create_registration(event) for _ in range(3)]
     with app.app_context():
-        downgrade(revision="0005_outbox_claim_order")
+        downgrade(revision="0006_check_in_secret-1")
         upgrade()
         rows = db.session.execute(
             select(Registration.token, Registration.check_in_token, Registration.legacy_ticket)

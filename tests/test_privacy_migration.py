@@ -18,7 +18,7 @@ def test_upgrade_hashes_existing_suppressions_and_invitations(app, create_event)
     event = create_event()
     moment = datetime(2026, 1, 1, tzinfo=UTC).isoformat(sep=" ")
     with app.app_context():
-        downgrade(revision="-1")
+        downgrade(revision="0013_privacy-1")
         with db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO suppression (email_normalised, reason, created_at) "

@@ -14,6 +14,7 @@ from .outbox import (
     fill,
     queue,
     render_email,
+    retry_failed,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "fill",
     "queue",
     "render_email",
+    "retry_failed",
 ]

@@ -13,11 +13,12 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -171,3 +172,21 @@ def fill(row: OutboxMessage, email: Email) -> None:
     row.html_body = email.html
     row.attachments = [a.to_json() for a in email.attachments]
     row.headers = dict(email.headers)
+
+
+def retry_failed(*, now: datetime, message_id: int | None = None) -> int:
+    """Put failed emails back in the queue, due now, with a fresh set of attempts.
+
+    The last error is kept until the next attempt replaces it. Returns how many.
+    """
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .values(
+            status=OutboxStatus.QUEUED, next_attempt_at=now, attempts=0, claimed_until=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if message_id is not None:
+        statement = statement.where(OutboxMessage.id == message_id)
+    return db.session.execute(statement).rowcount

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ..extensions import db
+from ..mail import retry_failed
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from .access import admin_required
 from .blueprint import bp
@@ -25,24 +24,6 @@ def outbox_counts() -> dict[OutboxStatus, int]:
     counts = {status: 0 for status in OutboxStatus}
     counts.update(dict(rows.all()))
     return counts
-
-
-def retry_failed(*, now: datetime, message_id: int | None = None) -> int:
-    """Put failed emails back in the queue, due now, with a fresh set of attempts.
-
-    The last error is kept until the next attempt replaces it. Returns how many.
-    """
-    statement = (
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .values(
-            status=OutboxStatus.QUEUED, next_attempt_at=now, attempts=0, claimed_until=None
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if message_id is not None:
-        statement = statement.where(OutboxMessage.id == message_id)
-    return db.session.execute(statement).rowcount
 
 
 def opening_status(counts: dict[OutboxStatus, int]) -> OutboxStatus | None:

@@ -1,27 +1,18 @@
-"""Bulk invitations rendered by the mail worker, not the request; batches committed at once;
-the worker's own MIME writer against the standard library's."""
+"""The mail worker's pipeline: bulk invitations rendered by the worker, not the request;
+renderers it does not know; giving up; organiser messages; the message built from a row."""
 
 from __future__ import annotations
 
-import base64
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, event, func, select
 
 from mmm_events.extensions import db
 from mmm_events.invitations import services
-from mmm_events.mail.mime import MessageWriter, build_message
-from mmm_events.models import Event, Invitation, OutboxMessage, OutboxStatus, Role, User, utcnow
-from tests.conftest import REGISTRATION_SERVER_NAME, drain_outbox
+from mmm_events.models import Event, Invitation, OutboxMessage, OutboxStatus, Role, User
+from tests.conftest import drain_outbox, sign_in
 
 HEADER = "email,name,organisation,language,note\n"
 PASSWORD = "a long enough password"
@@ -158,7 +149,7 @@ def test_progress_counts_move_batch_by_batch_and_every_email_arrives_once(
             assert message["Message-ID"] == row.message_id
             assert f"/invitations/{tokens[message['To']]}/accept" in row.text_body
             plain = message.get_body(preferencelist=("plain",)).get_content()
-            assert plain.replace("\r\n", "\n") == row.text_body + "\n"
+            assert plain.replace("\r\n", "\n") == row.text_body
             assert row.headers["List-Unsubscribe"] == message["List-Unsubscribe"]
 
 
@@ -221,133 +212,161 @@ def test_an_email_whose_invitation_is_gone_fails_at_once_and_the_others_go(
         assert failed.last_error == "RenderError: the invitation of this email no longer exists"
 
 
-def test_a_crashed_worker_resends_at_most_its_batch_and_nothing_is_lost(
-    make_mail_app, create_event, smtp_server, database_url, tmp_path, now
+def test_a_row_whose_renderer_this_worker_lacks_waits_and_goes_once_one_knows_it(
+    app, create_event, smtp_server, monkeypatch, now
 ):
-    """A worker killed mid-batch has committed nothing for that batch: after the lease, its
-    rows go again. Every email arrives; the repeats are at most one batch (per delivery
-    thread)."""
-    batch = 10
-    app = make_mail_app(MAIL_BATCH_SIZE=batch)
+    """A rolling deploy: a row queued by a newer release, taken by an older worker."""
+    from mmm_events.mail.renderers import RENDERERS
+
     created = create_event()
-    import_people(app, created.id, 25, now)
+    import_people(app, created.id, 2, now)
     send_all(app, created.id, now)
-    smtp_server.delay = 0.05
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MMM_ENV": "development",
-        "INSTANCE_PATH": str(tmp_path),
-        "SERVER_NAME": REGISTRATION_SERVER_NAME,
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": str(smtp_server.port),
-        "MAIL_BATCH_SIZE": str(batch),
-    }
-    flask = Path(sys.executable).with_name("flask")
-    worker = subprocess.Popen(
-        # One delivery thread: with more, each may have a batch in flight when killed.
-        [str(flask), "--app", "mmm_events", "mail-worker", "--threads", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        # Killed in its second batch: the first is committed, the second half-sent.
-        while len(smtp_server.messages) < batch + 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(20)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    # A message whose data reached the server before the kill is still being accepted.
-    time.sleep(0.3)
-    smtp_server.delay = 0
-    received_before = len(smtp_server.messages)
-    assert batch + 3 <= received_before < 2 * batch
+    invitation_renderer = RENDERERS["invitation"]
+    monkeypatch.delitem(RENDERERS, "invitation")
+    [report] = drain_outbox(app)
+    assert (report.claimed, report.sent, report.retrying, report.failed) == (2, 0, 2, 0)
     with app.app_context():
-        statuses = Counter(db.session.scalars(select(OutboxMessage.status)))
-        assert statuses == {
-            OutboxStatus.SENT: batch,
-            OutboxStatus.SENDING: batch,
-            OutboxStatus.QUEUED: 5,
+        rows = list(db.session.scalars(select(OutboxMessage)))
+        assert {(r.status, r.attempts, r.claimed_until) for r in rows} == {
+            (OutboxStatus.QUEUED, 0, None)
         }
-        lease_end = db.session.scalar(select(func.max(OutboxMessage.claimed_until)))
-    # Before the lease ends, only the rows nobody claimed go.
-    assert sum(r.sent for r in drain_outbox(app)) == 5
-    reports = drain_outbox(app, now=lease_end + timedelta(seconds=1))
-    assert sum(r.sent for r in reports) == batch
-    counts = Counter(m["To"] for m in smtp_server.messages)
-    assert set(counts) == {f"p{n}@example.org" for n in range(25)}
-    repeated = [to for to, n in counts.items() if n > 1]
-    assert set(counts.values()) <= {1, 2}
-    assert len(repeated) == received_before - batch
+        assert {r.last_error for r in rows} == {
+            "no renderer 'invitation' in this worker; waiting"
+        }
+        due = max(r.next_attempt_at for r in rows)
+    # However many times an old worker meets it, the row is never failed.
+    for later in range(1, 20):
+        drain_outbox(app, now=due + timedelta(days=later))
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.QUEUED}
+    assert smtp_server.messages == []
+    monkeypatch.setitem(RENDERERS, "invitation", invitation_renderer)
+    assert sum(r.sent for r in drain_outbox(app, now=due + timedelta(days=30))) == 2
+    assert sorted(m["To"] for m in smtp_server.messages) == ["p0@example.org", "p1@example.org"]
     with app.app_context():
         assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
 
 
-def _normalised(data: bytes) -> bytes:
-    data = re.sub(rb"===============\d+==", b"BOUNDARY", data)
-    return re.sub(rb"Date: [^\r]*", b"Date: DATE", data)
+def test_when_the_worker_gives_up_on_an_invitation_the_invitation_says_it_failed(
+    app, create_event, smtp_server, now
+):
+    from mmm_events.models import InvitationStatus
+
+    created = create_event()
+    import_people(app, created.id, 3, now)
+    send_all(app, created.id, now)
+    smtp_server.refuse.add("p1@example.org")
+    [report, *_] = drain_outbox(app)
+    assert (report.sent, report.failed) == (2, 1)
+    with app.app_context():
+        statuses = dict(db.session.execute(select(Invitation.email, Invitation.status)).all())
+        assert statuses == {
+            "p0@example.org": InvitationStatus.INVITED,
+            "p1@example.org": InvitationStatus.FAILED,
+            "p2@example.org": InvitationStatus.INVITED,
+        }
+        assert services.outbox_progress(db.session.get(Event, created.id)) == {
+            "queued": 0,
+            "sent": 2,
+            "failed": 1,
+        }
 
 
-def _row(**fields) -> OutboxMessage:
-    values = {
-        "id": 1,
-        "message_id": "<1.2.3@example.org>",
-        "kind": "test",
-        "sender": "Make Mothers Matter <events@example.org>",
-        "recipient": "a@example.org",
-        "subject": "Invitation: #Mothers4Peace",
-        "text_body": "Dear Amina,\n\nPlease come.\n",
-        "html_body": "<p>Dear Amina,</p>\n<p>Please come.</p>",
-        "attachments": [],
-        "headers": {"List-Unsubscribe": "<http://events.example.org/u/x/one-click>"},
-        "created_at": utcnow(),
+def test_an_organiser_message_is_written_by_the_worker_in_each_registrants_language(
+    app, create_event, create_registration, smtp_server
+):
+    from mmm_events.models import RegistrationStatus
+    from mmm_events.organiser.emails import queue_message
+
+    created = create_event(title="Mothers4Peace", contact_email="casablanca@example.org")
+    create_registration(created, full_name="Fatima", email="fatima@example.org")
+    create_registration(created, full_name="Élodie", email="elodie@example.org", language="fr")
+    with app.app_context():
+        queued = queue_message(
+            db.session.get(Event, created.id),
+            kind="message:bus",
+            subject="Bus",
+            body="A bus leaves at 8:00.",
+            statuses=[RegistrationStatus.CONFIRMED],
+        )
+        db.session.commit()
+        assert queued == 2
+        # Nothing written in the request but what the outbox page shows meanwhile.
+        assert set(db.session.execute(select(OutboxMessage.subject, OutboxMessage.text_body))) == {
+            ("Bus", "")
+        }
+    drain_outbox(app)
+    texts = {
+        m["To"]: m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+        for m in smtp_server.messages
     }
-    values.update(fields)
-    return OutboxMessage(**values)
+    assert texts["fatima@example.org"].startswith("Dear Fatima,\n\nA bus leaves at 8:00.\n")
+    assert texts["elodie@example.org"].startswith("Bonjour Élodie,\n\nA bus leaves at 8:00.\n")
+    htmls = {
+        m["To"]: m.get_body(preferencelist=("html",)).get_content() for m in smtp_server.messages
+    }
+    assert '<html lang="fr">' in htmls["elodie@example.org"]
+    assert '<html lang="en">' in htmls["fatima@example.org"]
 
 
-CALENDAR = {
-    "filename": "mothers4peace.ics",
-    "content_type": "text/calendar; method=PUBLISH; charset=utf-8",
-    "data": base64.b64encode(b"BEGIN:VCALENDAR\r\nSUMMARY:x\r\n" * 200).decode(),
-}
-PNG = {
-    "filename": "check-in-code.png",
-    "content_type": "image/png",
-    "data": base64.b64encode(bytes(range(256)) * 20).decode(),
-}
+def test_the_outbox_page_writes_nothing_when_shown(app, client, create_user, now):
+    from mmm_events.mail.outbox import new_message_id
+
+    with app.app_context():
+        db.session.add(
+            OutboxMessage(
+                message_id=new_message_id(),
+                kind="test",
+                sender="events@example.org",
+                recipient="gone@example.org",
+                subject="Hello",
+                text_body="Hi",
+                status=OutboxStatus.FAILED,
+                last_error="SMTPRecipientsRefused",
+            )
+        )
+        db.session.commit()
+        engine = db.engine
+    sign_in(client, create_user(admin=True))
+    written: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA")):
+            written.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        for status in ("failed", "queued", "sent", "sending"):
+            page = client.get(f"/organiser/outbox/?status={status}")
+            assert page.status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert written == []
+    assert "gone@example.org" in client.get("/organiser/outbox/?status=failed").text
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {},
-        {"attachments": [CALENDAR]},
-        {"attachments": [CALENDAR, PNG]},
-        {"text_body": "Chère Amina,\r\n\r\nVenez à Casablanca.", "html_body": "<p>Chère</p>"},
-        {"subject": "Invitation : été à Casablanca – « bienvenue »"},
-        {"subject": "A long subject " * 80},
-        {"sender": "events@example.org", "headers": {}},
-        {"sender": '"Mothers, Matter" <events@example.org>'},
-        {"text_body": "x" * 1200},
-        {"html_body": ""},
-        {"recipient": "Amina Benali <amina@example.org>"},
-    ],
-)
-def test_the_worker_writes_messages_as_the_standard_library_does(fields):
-    row = _row(**fields)
-    writer = MessageWriter()
-    expected = build_message(row).as_bytes()
-    assert _normalised(writer.message_bytes(row)) == _normalised(expected)
-    # Twice from the same writer (the shared parts are kept): the same again.
-    assert _normalised(writer.message_bytes(row)) == _normalised(expected)
+def test_a_row_that_cannot_be_written_fails_alone(app, smtp_server):
+    from mmm_events.mail.outbox import new_message_id
 
-
-def test_a_line_break_in_a_header_is_refused_as_by_the_standard_library():
-    row = _row(subject="Hello\r\nBcc: everyone@example.org")
-    with pytest.raises(ValueError):
-        build_message(row)
-    with pytest.raises(ValueError):
-        MessageWriter().message_bytes(row)
+    with app.app_context():
+        for n, subject in enumerate(["Fine", "Hello\r\nBcc: everyone@example.org", "Also fine"]):
+            db.session.add(
+                OutboxMessage(
+                    message_id=new_message_id(),
+                    kind="test",
+                    sender="events@example.org",
+                    recipient=f"p{n}@example.org",
+                    subject=subject,
+                    text_body="Hi",
+                )
+            )
+        db.session.commit()
+    [report, *_] = drain_outbox(app)
+    assert (report.sent, report.failed, report.retrying) == (2, 1, 0)
+    assert [m["Subject"] for m in smtp_server.messages] == ["Fine", "Also fine"]
+    with app.app_context():
+        failed = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+        )
+        assert (failed.recipient, failed.attempts) == ("p1@example.org", 1)
+        assert failed.last_error.startswith("BadHeaderError: ")

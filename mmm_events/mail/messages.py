@@ -1,0 +1,191 @@
+"""The message of an outbox row, built with Flask-Mail, and the ways it travels.
+
+Flask-Mail writes every address for a 7-bit transport (``sanitize_address``), which is
+right for nearly every row; it refuses a mailbox whose local part is not ASCII
+(``josé@example.org``). Such a row is written as it is (RFC 6532) and sent with SMTPUTF8,
+which the server must offer: ``OutboxEmail`` says which a row needs, and ``SmtpTransport``
+sends it the matching way. A domain alone in another script is IDNA-encoded instead, which
+every server accepts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from email.charset import QP, Charset
+from email.mime.text import MIMEText
+from email.policy import SMTPUTF8, compat32
+from email.utils import parseaddr
+from pathlib import Path
+
+import idna
+from flask import current_app
+from flask_mail import Attachment as MailAttachment
+from flask_mail import BadHeaderError, Connection, Message
+
+from ..models import OutboxMessage
+from .outbox import Attachment
+
+# RFC 5322's limit on a line, in octets, without its CRLF. Headers are folded at it, not at
+# the usual 78: the standard library folds a long subject before its first word, and some mail
+# readers then show it with a leading space.
+MAX_LINE = 998
+# Flask-Mail has written every header for 7-bit transport already: the policy of its MIME
+# classes writes them out as they are (the modern one would parse each again, which costs
+# more than the rest of the message). A mailbox in UTF-8 needs the modern one.
+ASCII_POLICY = compat32.clone(linesep="\r\n", max_line_length=MAX_LINE)
+UTF8_POLICY = SMTPUTF8.clone(max_line_length=MAX_LINE)
+
+
+class UnsupportedAddress(smtplib.SMTPException):
+    """The address needs SMTPUTF8 and the server does not offer it: this row can never go
+    through this server."""
+
+
+def ascii_address(address: str) -> str | None:
+    """``address`` with its domain IDNA-encoded when only the domain is not ASCII; None when
+    the local part is not ASCII (then only SMTPUTF8 can carry it)."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return None
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return None
+
+
+class OutboxEmail(Message):
+    """Flask-Mail's message for one row, with the row's Message-ID, and long lines
+    quoted-printable (a relay refuses a line over 998 octets).
+
+    Written to bytes when built, so that whatever makes a row unsendable (a line break in a
+    header) shows there, and the sender has only the sending to do.
+    """
+
+    def __init__(self, row: OutboxMessage):
+        name, address = parseaddr(row.recipient)
+        ascii_form = ascii_address(address)
+        #: The mailbox needs SMTPUTF8: Flask-Mail cannot write it.
+        self.smtputf8 = ascii_form is None
+        self.envelope_to = address if ascii_form is None else ascii_form
+        super().__init__(
+            subject=row.subject,
+            recipients=[row.recipient if ascii_form is None else (name, ascii_form)],
+            body=row.text_body,
+            html=row.html_body or None,
+            sender=row.sender,
+            extra_headers=dict(row.headers or {}),
+            attachments=[_attachment(stored) for stored in row.attachments or []],
+        )
+        # The row's own Message-ID: a retry is recognisably the same message downstream.
+        self.msgId = row.message_id
+        if self.has_bad_headers():
+            raise BadHeaderError("a line break in the subject, sender or recipient")
+        self.data = self._message().as_bytes(
+            policy=UTF8_POLICY if self.smtputf8 else ASCII_POLICY
+        )
+
+    def _mimetext(self, text, subtype="plain"):
+        if any(len(line) > MAX_LINE for line in (text or "").encode("utf-8").splitlines()):
+            charset = Charset("utf-8")
+            charset.body_encoding = QP
+            return MIMEText(text, subtype, charset)
+        return super()._mimetext(text, subtype)
+
+    def _message(self):
+        if not self.smtputf8:
+            return super()._message()
+        recipients, self.recipients = self.recipients, []
+        try:
+            message = super()._message()
+        finally:
+            self.recipients = recipients
+        message.replace_header("To", ", ".join(recipients))
+        return message
+
+    def as_bytes(self) -> bytes:
+        return self.data
+
+
+def _attachment(stored: dict[str, str]) -> MailAttachment:
+    attachment = Attachment.from_json(stored)
+    return MailAttachment(attachment.filename, attachment.content_type, attachment.data)
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection with a socket timeout: a stalled server must not hang the
+    worker forever."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class SmtpTransport:
+    """One SMTP connection, for one batch."""
+
+    def __enter__(self):
+        self.connection = _TimedConnection(current_app.extensions["mail"]).__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        # The messages were accepted already; a failed QUIT changes nothing.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.connection.__exit__(*exc_info)
+
+    @property
+    def connected(self) -> bool:
+        host = self.connection.host
+        return host is None or host.sock is not None
+
+    def send(self, row: OutboxMessage, message: OutboxEmail) -> None:
+        sender = parseaddr(row.sender)[1]
+        if not message.smtputf8:
+            self.connection.send(message, envelope_from=sender)
+            return
+        host = self.connection.host
+        if host is None:
+            # MAIL_SUPPRESS_SEND (Flask-Mail's switch, on by default under TESTING).
+            return
+        host.ehlo_or_helo_if_needed()
+        if not host.has_extn("smtputf8"):
+            raise UnsupportedAddress(
+                f"the mail server does not offer SMTPUTF8, which the address "
+                f"{message.envelope_to} needs"
+            )
+        # Flask-Mail's send would write the address for 7-bit transport, and cannot.
+        host.sendmail(sender, [message.envelope_to], message.as_bytes(), ["SMTPUTF8"])
+
+
+class MailboxTransport:
+    """Development delivery without a mail server: each message's bytes as an .eml file."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.connected = True
+
+    def __enter__(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
+
+    def send(self, row: OutboxMessage, message: OutboxEmail) -> None:
+        stamp = row.created_at.strftime("%Y%m%dT%H%M%S")
+        (self.folder / f"{stamp}-{row.id:06d}-{row.kind}.eml").write_bytes(message.as_bytes())
+
+
+def transport():
+    """Where this worker delivers: the SMTP server, or the development mailbox."""
+    if not current_app.config["MAIL_SERVER"]:
+        return MailboxTransport(Path(current_app.config["MAILBOX_DIR"]))
+    return SmtpTransport()
