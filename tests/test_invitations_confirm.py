@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from mmm_events.extensions import db
 from mmm_events.invitations import services
 from mmm_events.models import Event, Invitation, InvitationStatus, Language, OutboxMessage
-from tests.test_mail_rendering import import_people, sign_in_admin
+from tests.test_mail_worker import import_people, sign_in_admin
 
 
 def _queued(app) -> int:
