@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app mmm_events
 PORT ?= 5000
 CATALOGS := $(wildcard mmm_events/translations/*/LC_MESSAGES/messages.po)
+# The instance folder the app uses (INSTANCE_PATH, as in mmm_events/__init__.py).
+INSTANCE_DIR := $(or $(INSTANCE_PATH),instance)
 
-.PHONY: setup run test lint bench cluster translations extract-messages clean
+.PHONY: setup dev-setup run test lint bench cluster translations extract-messages clean
 
 setup: $(VENV)/.installed translations
 
@@ -21,14 +23,25 @@ translations: $(CATALOGS:.po=.mo)
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
+# A development checkout: instance/config.py saying MMM_ENV = "development" (written once, never
+# overwritten), so that every later `.venv/bin/flask ...` typed in this checkout is development
+# too, with no variable to set; a production deployment has no such file and stays strict.
+# Then the SQLite database in instance/, migrated, with demo content when empty.
+dev-setup: setup $(INSTANCE_DIR)/config.py
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+
+$(INSTANCE_DIR)/config.py:
+	umask 077 && mkdir -p $(INSTANCE_DIR) && printf '%s\n' \
+	  '# Written by `make run`: this checkout is for development (see the README, Configuration).' \
+	  'MMM_ENV = "development"' > $@
+
 # Development server on http://127.0.0.1:$(PORT) with the SQLite database in instance/,
 # demo content on first start, and the mail worker beside it.
-run: setup
-	MMM_ENV=development $(FLASK) db upgrade
-	MMM_ENV=development $(FLASK) seed-demo --if-empty
+run: dev-setup
 	# Retention, as cron or a systemd timer runs it daily in production (see the README).
-	MMM_ENV=development $(FLASK) privacy purge
-	MMM_ENV=development PORT=$(PORT) FLASK="$(FLASK)" sh scripts/dev-server.sh
+	$(FLASK) privacy purge
+	PORT=$(PORT) FLASK="$(FLASK)" sh scripts/dev-server.sh
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

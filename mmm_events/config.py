@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import click
 from flask import Flask
 from flask.helpers import get_debug_flag
 from limits import parse
@@ -18,8 +19,12 @@ from limits import parse
 ENVIRONMENTS = ("production", "development")
 
 
-class ConfigurationError(RuntimeError):
-    """The application cannot start with the configuration it was given."""
+class ConfigurationError(click.ClickException, RuntimeError):
+    """The application cannot start with the configuration it was given.
+
+    A ClickException so that a ``flask`` command run with a wrong configuration prints its one
+    sentence ("Error: SECRET_KEY is not set ...") and exits with status 1, not a traceback.
+    """
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -191,9 +196,10 @@ def finish(app: Flask) -> None:
     if not config.get("SECRET_KEY"):
         if config["MMM_ENV"] == "production" and not config.get("TESTING"):
             raise ConfigurationError(
-                "SECRET_KEY is not set. In production, set the SECRET_KEY environment variable "
-                "to a long random string (for example: python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'), or set MMM_ENV=development."
+                "SECRET_KEY is not set: in production set the SECRET_KEY environment variable "
+                "to a long random string (python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or for a development checkout run "
+                "`make run` once (it writes MMM_ENV = \"development\" to instance/config.py)."
             )
         config["SECRET_KEY"] = secret_key_for(app)
     if not config.get("SERVER_NAME"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -120,7 +120,7 @@ NEWS = [
     {
         "slug": "invitation-mothers4peace-casablanca",
         "title": "Invitation: International Conference #Mothers4Peace, 3–4 May, Casablanca",
-        "published_on": date(2018, 3, 15),
+        "published_on": "invitation",
         "summary": (
             "Mothers at the heart of change for a culture of peace: examples at family, "
             "community, national and international levels."
@@ -168,13 +168,13 @@ NEWS = [
     {
         "slug": "worlds-biggest-mama-meet-up",
         "title": "MMM joins the World's Biggest Mama Meet up",
-        "published_on": date(2018, 3, 8),
+        "published_on": "womens_day",
         "summary": (
-            "On International Women's Day, 8 March 2018, Make Mothers Matter joined the campaign "
+            "On International Women's Day, 8 March, Make Mothers Matter joined the campaign "
             "launched by Mindr and the United Nations Foundation's Global Moms Challenge."
         ),
         "body": (
-            "On 8 March 2018, International Women's Day, Make Mothers Matter took part in the "
+            "On 8 March, International Women's Day, Make Mothers Matter took part in the "
             "World's Biggest Mama Meet up, a campaign of Mindr and the United Nations "
             "Foundation's Global Moms Challenge.\n\n"
             "Mothers met in homes, offices and community centres around the world to talk "
@@ -184,12 +184,12 @@ NEWS = [
         "fr": {
             "title": "MMM rejoint le World’s Biggest Mama Meet up",
             "summary": (
-                "Le 8 mars 2018, Journée internationale des droits des femmes, Make Mothers "
+                "Le 8 mars, Journée internationale des droits des femmes, Make Mothers "
                 "Matter s’est associée à la campagne lancée par Mindr et le Global Moms "
                 "Challenge de la Fondation des Nations unies."
             ),
             "body": (
-                "Le 8 mars 2018, Journée internationale des droits des femmes, Make Mothers "
+                "Le 8 mars, Journée internationale des droits des femmes, Make Mothers "
                 "Matter a participé au World’s Biggest Mama Meet up, une campagne de Mindr et "
                 "du Global Moms Challenge de la Fondation des Nations unies.\n\n"
                 "Partout dans le monde, des mères se sont retrouvées chez elles, au bureau ou "
@@ -201,7 +201,7 @@ NEWS = [
     {
         "slug": "mmm-at-eu-development-days",
         "title": "MMM at the EU Development Days",
-        "published_on": date(2016, 6, 15),
+        "published_on": "development_days",
         "summary": (
             "Anne Claire de Liedekerke (President), Johanna Schima (Policy officer) and Olalla "
             "Michelena (SG of the EU delegation) represented Make Mothers Matter at the EU "
@@ -234,6 +234,22 @@ NEWS = [
 ]
 
 
+def news_dates(today: date) -> dict[str, date]:
+    """Publication dates that fit the demo conference, whenever the demo is loaded, and none
+    in the future: the invitation seven weeks before the conference (today, when that moment
+    is still ahead), the Women's Day post on the last 8 March before the invitation, the EU
+    Development Days in the June of the year before that."""
+    invitation = min(today, next_conference_start(today) - timedelta(weeks=7))
+    womens_day = date(invitation.year, 3, 8)
+    if womens_day > invitation:
+        womens_day = date(invitation.year - 1, 3, 8)
+    return {
+        "invitation": invitation,
+        "womens_day": womens_day,
+        "development_days": date(womens_day.year - 1, 6, 15),
+    }
+
+
 def seed_demo(today: date) -> list[str]:
     """Add whatever demo content is missing; return the slugs added. Safe to run again."""
     added: list[str] = []
@@ -243,10 +259,12 @@ def seed_demo(today: date) -> list[str]:
         db.session.add(event)
         added.append(event.slug)
     existing = set(db.session.scalars(select(NewsPost.slug)))
+    dates = news_dates(today)
     for item in NEWS:
         if item["slug"] in existing:
             continue
         fields = {k: v for k, v in item.items() if k not in ("event", "fr", "ar")}
+        fields["published_on"] = dates[item["published_on"]]
         post = NewsPost(**fields, event=event if item["event"] else None, is_published=True)
         _translate(post, {code: item[code] for code in ("fr", "ar") if code in item})
         db.session.add(post)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from flask import Flask, abort, current_app, request
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from .i18n import (
@@ -47,6 +48,18 @@ def _local_datetime(value: datetime, tz: ZoneInfo, fmt: str, locale: str) -> str
             local, "short", locale=locale
         )
     return format_datetime(value, fmt, tzinfo=tz, locale=locale)
+
+
+def zoned_datetime(value: datetime, zone: str | ZoneInfo) -> Markup:
+    """A moment in the organiser area, the same way on every page: date, hours and minutes in
+    ``zone`` (the event's, or UTC for the outbox), followed by that zone's name, inside a
+    <time> element carrying the exact moment."""
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return Markup('<time datetime="{}">{} <span class="timezone">({})</span></time>').format(
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        local_datetime(value, tz),
+        tz.key,
+    )
 
 
 def local_time(value: datetime, zone: str | ZoneInfo) -> str:
@@ -135,6 +148,7 @@ def _carries_an_invitation() -> bool:
 def register(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_time)
+    app.add_template_filter(zoned_datetime)
     app.add_template_filter(long_date)
     app.add_template_global(event_dates)
     app.add_template_global(status_label)

@@ -358,12 +358,16 @@ def test_organiser_sends_watches_progress_and_tests_the_wording(
     response = client.post(base + "/send", data={"scope": "all"})
     assert response.headers["Location"] == base + "/progress"
     page = client.get(base + "/progress").get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="5">' in page
+    # Never reloaded automatically: a button, and a script that updates the counts in place.
+    assert "http-equiv" not in page
+    assert 'data-progress data-pending="1"' in page
     assert 'data-count="queued">1<' in page
+    assert "0 of 1 emails handled: 0 sent, 0 failed." in page
+    assert f'<a class="button secondary" href="{base}/progress">Update the counts</a>' in page
     drain_outbox(app)
     page = client.get(base + "/progress").get_data(as_text=True)
     assert 'data-count="sent">1<' in page
-    assert "http-equiv" not in page
+    assert 'data-progress data-pending="0"' in page
     # Just invited: no reminder yet, whatever the interval.
     page = client.post(base + "/remind", data={"interval_days": "1"}, follow_redirects=True)
     assert "0 reminders queued." in page.get_data(as_text=True)

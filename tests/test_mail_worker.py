@@ -63,7 +63,8 @@ def statements_of_send(app, client, event_id: int) -> int:
     event.listen(engine, "before_cursor_execute", count)
     try:
         response = client.post(
-            f"/organiser/events/{event_id}/invitations/send", data={"scope": "all"}
+            f"/organiser/events/{event_id}/invitations/send",
+            data={"scope": "all", "confirmed": "1"},
         )
     finally:
         event.remove(engine, "before_cursor_execute", count)

@@ -31,7 +31,8 @@ def test_listing_is_newest_first_with_date_summary_and_read_more(client, app):
     ]
     positions = [page.index(t) for t in titles]
     assert positions == sorted(positions)
-    assert "March 15, 2018" in page and "March 8, 2018" in page and "June 15, 2016" in page
+    # Dates that fit the conference of 3 May 2027: none in the future, all before it.
+    assert "November 27, 2026" in page and "March 8, 2026" in page and "June 15, 2025" in page
     html = client.get("/news/").get_data(as_text=True)
     assert html.count(">Read more<") == 3
     assert 'href="/news/worlds-biggest-mama-meet-up"' in html
@@ -102,9 +103,9 @@ def test_atom_feed_is_valid_xml_with_entries_newest_first(client, app):
     assert feed.findtext(f"{ATOM}updated")
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}published") for e in entries] == [
-        "2018-03-15T00:00:00Z",
-        "2018-03-08T00:00:00Z",
-        "2016-06-15T00:00:00Z",
+        "2026-11-27T00:00:00Z",
+        "2026-03-08T00:00:00Z",
+        "2025-06-15T00:00:00Z",
     ]
     first = entries[0]
     assert first.findtext(f"{ATOM}id") == (
@@ -123,6 +124,42 @@ def test_feed_escapes_markup_in_titles(client, create_post):
     entry = feed.find(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == "Mothers & <daughters>"
     assert entry.findtext(f"{ATOM}summary") == "a < b & c"
+
+
+def test_feed_entries_carry_the_full_sanitised_text(client, create_post):
+    create_post(
+        summary="Short.",
+        body="**Peace** begins [at home](/events/).\n\n<script>alert(1)</script>",
+    )
+    raw = client.get("/news/feed.atom").data
+    assert b"script" not in raw
+    parsed = feedparser.parse(raw)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    entry = parsed.entries[0]
+    assert entry.summary == "Short."
+    assert entry.content[0].type == "text/html"
+    assert entry.content[0].value == (
+        '<p><strong>Peace</strong> begins <a href="http://localhost/events/">at home</a>.</p>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "invitation", "womens_day", "development_days"),
+    [
+        (date(2026, 11, 27), date(2026, 11, 27), date(2026, 3, 8), date(2025, 6, 15)),
+        (date(2027, 4, 20), date(2027, 3, 15), date(2027, 3, 8), date(2026, 6, 15)),
+        (date(2027, 3, 10), date(2027, 3, 10), date(2027, 3, 8), date(2026, 6, 15)),
+    ],
+)
+def test_demo_news_dates_fit_the_demo_conference(today, invitation, womens_day,
+                                                 development_days):
+    from mmm_events.demo import news_dates
+
+    assert news_dates(today) == {
+        "invitation": invitation,
+        "womens_day": womens_day,
+        "development_days": development_days,
+    }
 
 
 def test_empty_feed_is_still_valid(client):

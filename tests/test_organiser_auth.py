@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from mmm_events.auth import cli
 from mmm_events.extensions import db
 from mmm_events.models import Role, User, utcnow
 from tests.conftest import ORGANISER_PASSWORD, sign_in
@@ -242,18 +243,36 @@ def test_cli_creates_admin_and_organiser(app, runner):
 
 
 @pytest.mark.parametrize(
-    ("typed", "message"),
+    ("typed", "output"),
     [
-        ("short\nshort\n", "The password must have at least 10 characters."),
-        ("a long password\nnot the same one\n", "The two entered values do not match."),
+        ("short\n", "Password: \nError: The password must have at least 10 characters.\n"),
+        (
+            "a long password\nnot the same one\n",
+            "Password: \nRepeat the password: \nError: The two entered values do not match.\n",
+        ),
     ],
 )
-def test_cli_refuses_bad_passwords(app, runner, typed, message):
+def test_cli_at_a_terminal_refuses_bad_passwords(app, runner, monkeypatch, typed, output):
+    """A too-short password is refused before the person is asked to type it again."""
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
     result = runner.invoke(args=["users", "create", "sara@example.org"], input=typed)
     assert result.exit_code == 1
-    assert message in result.output
+    assert result.output == output
     with app.app_context():
         assert db.session.scalar(select(User)) is None
+
+
+def test_cli_reads_a_piped_password_once_without_prompt(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "sara@example.org"], input="a long password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Created organiser account sara@example.org.\n"
+    result = runner.invoke(args=["users", "set-password", "sara@example.org"], input="short\n")
+    assert result.exit_code == 1
+    assert result.output == "Error: The password must have at least 10 characters.\n"
+    with app.app_context():
+        assert db.session.scalar(select(User)).check_password("a long password")
 
 
 def test_cli_refuses_a_duplicate(runner, create_user):

@@ -97,7 +97,10 @@ def test_counts_of_queued_sent_and_failed(app, client, event, registrants, creat
     assert summary == [("Second", 4, 0, 0), ("First", 0, 1, 1)]
     sign_in(client, create_user(events=(event,)))
     page = client.get(f"/organiser/events/{event.id}/messages").get_data(as_text=True)
-    cells = r"<tr><td>([^<]+)</td><td>[^<]+</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>"
+    cells = (
+        r"<tr><td>([^<]+)</td><td><time [^>]+>.+?</time></td>"
+        r"<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>"
+    )
     rows = re.findall(cells, page)
     assert rows == [("Second", "4", "0", "0"), ("First", "0", "1", "1")]
 

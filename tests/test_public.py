@@ -173,7 +173,7 @@ def test_the_site_speaks_french(client, app):
     assert "Du 3 mai 2027, 09:00 au 4 mai 2027, 17:30" in event
     assert "250 places restantes" in event
     news = text_of(client.get("/news/"))
-    assert "15 mars 2018" in news and "Lire plus" in news
+    assert "27 novembre 2026" in news and "Lire plus" in news
 
 
 @pytest.mark.parametrize("target", ["/\t/evil.example", "\\\\evil.example", "/\n/evil.example"])

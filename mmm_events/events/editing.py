@@ -89,6 +89,8 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     capacity = data["capacity"]
     if capacity < 0:
         raise EventError("capacity", _("The number of seats cannot be negative."))
+    if data["is_published"] and not (event and event.is_published):
+        _refuse_to_publish_full(capacity, event.seats_taken if event else 0)
     slug = _slug_for(event, data)
 
     if event is None:
@@ -124,6 +126,26 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     event.slug = slug
     db.session.flush()
     return event
+
+
+def _refuse_to_publish_full(capacity: int, seats_taken: int) -> None:
+    """An event going live with no free seat would put every newcomer on the waiting list;
+    the form says so rather than publish it silently (the event page's Publish button asks
+    for a confirmation instead, see ``publishing_fills_waiting_list``)."""
+    if capacity <= seats_taken:
+        raise EventError(
+            "is_published",
+            _(
+                "This event has no free seat, so everyone who registers would join the "
+                "waiting list. Give it more seats, or save it as a draft and publish it from "
+                "its page."
+            ),
+        )
+
+
+def publishing_fills_waiting_list(event: Event) -> bool:
+    """Publishing ``event`` now would send every newcomer to the waiting list."""
+    return not event.is_published and event.seats_left == 0
 
 
 def _slug_for(event: Event | None, data: dict[str, Any]) -> str:

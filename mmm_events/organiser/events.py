@@ -17,6 +17,7 @@ from ..events.editing import (
     EventError,
     assign_organisers,
     delete_event,
+    publishing_fills_waiting_list,
     save_event,
     set_published,
     to_local,
@@ -102,6 +103,8 @@ def _event_form(event: Event | None):
 def publish_event(event_id: int):
     event = event_for_organiser(event_id)
     publish = request.form.get("publish") == "1"
+    if publish and publishing_fills_waiting_list(event) and request.form.get("full") != "1":
+        return render_template("organiser/event_publish_full.html", event=event)
     set_published(event, publish)
     db.session.commit()
     flash(

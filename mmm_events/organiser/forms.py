@@ -108,10 +108,14 @@ class EventForm(FlaskForm):
     ends_at = DateTimeLocalField(
         _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(), _plausible_year]
     )
+    # No default: an event created with 0 seats would silently turn every registration into a
+    # waiting-list place. The organiser types the number the venue holds.
     capacity = IntegerField(
         _l("Number of seats"),
-        default=0,
-        validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
+        validators=[
+            InputRequired(message=_l("Give the number of seats the venue holds.")),
+            NumberRange(min=0, max=1_000_000),
+        ],
     )
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens"), format=DATETIME_FORMAT, validators=[Optional(), _plausible_year]

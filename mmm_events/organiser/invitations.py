@@ -253,14 +253,17 @@ def send(event_id: int):
     event = event_for_organiser(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    ids = None
     if request.form.get("scope") == "selected":
         ids = _chosen_ids()
         if not ids:
             flash(_("Please tick the invitees to send the invitation to."), "error")
             return redirect(_overview_url(event))
-        result = services.send_invitations(event, now=utcnow(), ids=ids)
-    else:
-        result = services.send_invitations(event, now=utcnow())
+    if request.form.get("confirmed") != "1":
+        by_language = services.recipients_by_language(event, ids)
+        if sum(by_language.values()) > 1:
+            return _confirm_sending(event, by_language, ids)
+    result = services.send_invitations(event, now=utcnow(), ids=ids)
     audit.record(audit.INVITATIONS_SENT, event_id=event.id, detail={"queued": result.queued})
     db.session.commit()
     _flash_result(
@@ -268,6 +271,24 @@ def send(event_id: int):
         ngettext("%(num)d invitation queued.", "%(num)d invitations queued.", result.queued),
     )
     return redirect(url_for(".progress", event_id=event.id))
+
+
+def _confirm_sending(event: Event, by_language: dict[Language, int], ids: list[int] | None):
+    """Before emailing several people: how many get the invitation in which language, and
+    what one of them reads in each."""
+    previews = {
+        language: emails.render_invitation(event, emails.preview_invitation(event, language))
+        for language in by_language
+    }
+    return render_template(
+        "organiser/invitations/confirm_send.html",
+        event=event,
+        by_language=by_language,
+        total=sum(by_language.values()),
+        previews=previews,
+        ids=ids,
+        action_form=ActionForm(),
+    )
 
 
 @bp.post("/events/<int:event_id>/invitations/remind")

@@ -13,6 +13,8 @@ from .access import admin_required
 from .blueprint import bp
 
 PER_PAGE = 50
+# The ?status= of the tab that lists every email.
+ALL = "all"
 
 
 def outbox_counts() -> dict[OutboxStatus, int]:
@@ -24,18 +26,31 @@ def outbox_counts() -> dict[OutboxStatus, int]:
     return counts
 
 
+def opening_status(counts: dict[OutboxStatus, int]) -> OutboxStatus | None:
+    """The tab the outbox opens on: the failed emails when there are any (they need
+    attention), otherwise every email (None), never an empty tab."""
+    return OutboxStatus.FAILED if counts[OutboxStatus.FAILED] else None
+
+
 @bp.get("/outbox/")
 def outbox():
     admin_required()
-    status_arg = request.args.get("status", OutboxStatus.FAILED.value)
+    counts = outbox_counts()
+    status_arg = request.args.get("status")
     known = {s.value for s in OutboxStatus}
-    status = OutboxStatus(status_arg) if status_arg in known else OutboxStatus.FAILED
+    if status_arg in known:
+        status = OutboxStatus(status_arg)
+    elif status_arg == ALL:
+        status = None
+    else:
+        status = opening_status(counts)
     page = max(request.args.get("page", 1, type=int), 1)
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
     rows = list(
         db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == status)
-            .order_by(OutboxMessage.id.desc())
+            query.order_by(OutboxMessage.id.desc())
             .limit(PER_PAGE + 1)
             .offset((page - 1) * PER_PAGE)
         )
@@ -46,7 +61,9 @@ def outbox():
         has_next=len(rows) > PER_PAGE,
         page=page,
         status=status,
-        counts=outbox_counts(),
+        status_arg=status.value if status is not None else ALL,
+        counts=counts,
+        total=sum(counts.values()),
         statuses=list(OutboxStatus),
     )
 

@@ -10,7 +10,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select, update
 
 from ...extensions import db
-from ...models import Event, Invitation, InvitationStatus, OutboxMessage, OutboxStatus
+from ...models import (
+    Event,
+    Invitation,
+    InvitationStatus,
+    Language,
+    OutboxMessage,
+    OutboxStatus,
+)
 from ..emails import INVITATION_KIND, REMINDER_KIND, queue_invitations
 from .common import AlreadyAccepted, chunks, unsubscribed
 
@@ -64,6 +71,36 @@ def _mark(ids: Sequence[int], **values) -> None:
     db.session.expire_all()
 
 
+def _sendable(event: Event, ids: Sequence[int] | None):
+    """The invitations a send reaches: not yet invited, or also failed ones when chosen."""
+    statuses = [InvitationStatus.IMPORTED]
+    if ids is not None:
+        statuses.append(InvitationStatus.FAILED)
+    return and_(
+        Invitation.event_id == event.id,
+        Invitation.status.in_(statuses),
+        ~unsubscribed(),
+    )
+
+
+def recipients_by_language(
+    event: Event, ids: Sequence[int] | None = None
+) -> dict[Language, int]:
+    """How many people ``send_invitations`` with the same arguments would email now, per
+    language, for the organiser to confirm before sending."""
+    query = (
+        select(Invitation.language, func.count())
+        .where(_sendable(event, ids))
+        .group_by(Invitation.language)
+    )
+    counts: dict[Language, int] = {}
+    for chunk in [None] if ids is None else chunks(sorted(set(ids))):
+        chosen = query if chunk is None else query.where(Invitation.id.in_(chunk))
+        for language, count in db.session.execute(chosen):
+            counts[language] = counts.get(language, 0) + count
+    return {language: counts[language] for language in Language if language in counts}
+
+
 def send_invitations(
     event: Event, *, now: datetime, ids: Sequence[int] | None = None
 ) -> SendResult:
@@ -72,15 +109,11 @@ def send_invitations(
     A choice may also retry invitations whose sending failed. Unsubscribed addresses, and
     anyone chosen who was already invited, answered or revoked, are skipped and counted.
     """
-    statuses = [InvitationStatus.IMPORTED]
-    if ids is not None:
-        statuses.append(InvitationStatus.FAILED)
-    sendable = and_(
-        Invitation.event_id == event.id,
-        Invitation.status.in_(statuses),
-        ~unsubscribed(),
+    query = (
+        select(Invitation.id, Invitation.email)
+        .where(_sendable(event, ids))
+        .order_by(Invitation.id)
     )
-    query = select(Invitation.id, Invitation.email).where(sendable).order_by(Invitation.id)
     chosen = sorted(set(ids)) if ids is not None else None
     recipients = _recipients(query, chosen)
     if not recipients:
