@@ -118,7 +118,10 @@ def test_slug_is_generated_unique_and_editable(app, client, organiser):
         ({"timezone": "Mars/Olympus"}, "Please give a time zone such as Africa/Casablanca."),
         ({"title_en": ""}, "Please give the title in the main language."),
         ({"starts_at": "tomorrow"}, "Not a valid datetime value."),
-        ({"contact_email": "not an email"}, "Invalid email address."),
+        (
+            {"contact_email": "not an email"},
+            "Please enter a valid email address, like name@example.org.",
+        ),
         (
             {"timezone": "Pacific/Honolulu", "ends_at": "9999-12-31T23:59"},
             "Please give a date between the years 2000 and 2200.",

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from ..forms import Form
 from .services import MIN_PASSWORD_LENGTH
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(
         _l("Email address"),
         validators=[InputRequired(), Length(max=254)],
@@ -22,7 +22,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         _l("Email address"),
         validators=[InputRequired(), Length(max=254)],
@@ -30,7 +30,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[InputRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)],

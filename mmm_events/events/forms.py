@@ -2,89 +2,34 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
-from functools import lru_cache
 
-from babel import support
-from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..addresses import InvalidEmail, checked_email
+from ..forms import (
+    Form,
+    MultiCheckboxField,
+    email_address,
+    plain_text,
+    single_line,
+    strip_text,
+)
 from ..web import long_date
-
-# Line breaks that are not control characters, but still end a header line in some readers.
-_LINE_SEPARATORS = {"\u2028", "\u2029", "\u0085"}
-
-
-def _strip(value):
-    # Anything but text (a file posted in a multipart body, say) counts as nothing typed.
-    return value.strip() if isinstance(value, str) else ""
-
-
-def single_line(form, field) -> None:
-    """No control characters at all: this text may reach an email header or a badge."""
-    if any(unicodedata.category(c) == "Cc" or c in _LINE_SEPARATORS for c in field.data or ""):
-        raise ValidationError(_l("Please use only letters, numbers and punctuation, on one line."))
-
-
-def plain_text(form, field) -> None:
-    """Free text may have line breaks and tabs, but no other control characters."""
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in field.data or ""):
-        raise ValidationError(_l("Please use only letters, numbers and punctuation."))
-
-
-def email_address(form, field) -> None:
-    try:
-        checked_email(field.data or "")
-    except InvalidEmail as exc:
-        raise ValidationError(
-            _l("Please enter a valid email address, like name@example.org.")
-        ) from exc
-
-
-@lru_cache(maxsize=8)
-def _wtforms_catalogue(locale: str) -> support.NullTranslations:
-    return support.Translations.load(messages_path(), [locale], domain="wtforms")
-
-
-class Form(FlaskForm):
-    """FlaskForm, with WTForms' own messages in the page's language from a catalogue read once
-    per process: Flask-WTF reads it from disk again on every request that builds a form."""
-
-    class Meta(FlaskForm.Meta):
-        def get_translations(self, form):
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)
-            # A form lives within one request, so within one language.
-            return _wtforms_catalogue(str(get_locale()))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (the form macro renders it as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class DetailsForm(Form):
     full_name = StringField(
         _l("Full name"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Please enter your name.")),
             Length(max=200, message=_l("Please shorten your name to 200 characters.")),
@@ -94,7 +39,7 @@ class DetailsForm(Form):
     )
     email = StringField(
         _l("Email address"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Please enter your email address.")),
             Length(max=254, message=_l("Please shorten the email address to 254 characters.")),
@@ -105,7 +50,7 @@ class DetailsForm(Form):
     )
     organisation = StringField(
         _l("Organisation"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=200, message=_l("Please shorten this to 200 characters.")),
@@ -115,7 +60,7 @@ class DetailsForm(Form):
     )
     country = StringField(
         _l("Country"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Please enter your country.")),
             Length(max=120, message=_l("Please shorten this to 120 characters.")),
@@ -126,7 +71,7 @@ class DetailsForm(Form):
     days = MultiCheckboxField(_l("Which days will you attend?"), choices=[])
     needs = TextAreaField(
         _l("Accessibility or dietary needs"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=2000, message=_l("Please shorten this to 2,000 characters.")),
@@ -167,11 +112,11 @@ class RegistrationForm(DetailsForm):
     invitation = HiddenField()
     # The honeypot: hidden from people (and from screen readers), filled by robots that fill
     # every field. The template renders it by hand, always empty.
-    website = StringField(_l("Leave this field empty"), filters=[_strip])
+    website = StringField(_l("Leave this field empty"), filters=[strip_text])
 
 
 class EmailLinkForm(Form):
-    email = StringField(_l("Email address"), filters=[_strip], validators=[DataRequired()])
+    email = StringField(_l("Email address"), filters=[strip_text], validators=[DataRequired()])
 
 
 class ConfirmForm(Form):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     EmailField,
@@ -13,9 +12,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..events.forms import plain_text, single_line
+from ..forms import Form, email_address, plain_text, single_line
 from . import emails
 
 LANGUAGE_CHOICES = [
@@ -25,18 +24,18 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     message = TextAreaField(
         _l("A message for the organisers"),
         validators=[Optional(), Length(max=2000), plain_text],
     )
 
 
-class UnsubscribeForm(FlaskForm):
+class UnsubscribeForm(Form):
     """Only the CSRF token: the confirming click is the whole answer."""
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         _l("Invitee list"),
         validators=[
@@ -46,17 +45,17 @@ class ImportForm(FlaskForm):
     )
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(Form):
     """Only the CSRF token: the file itself waits in the database (``PendingImport``)."""
 
 
-class InviteeForm(FlaskForm):
+class InviteeForm(Form):
     email = EmailField(
         _l("Email address"),
         validators=[
             InputRequired(),
-            Email(_l("Please enter a valid email address.")),
             Length(max=254),
+            email_address,
         ],
     )
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200), single_line])
@@ -81,7 +80,7 @@ def _known_placeholders(form, field) -> None:
         )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     subject = StringField(
         _l("Subject"),
         validators=[Optional(), Length(max=200), single_line, _known_placeholders],
@@ -93,7 +92,7 @@ class MessageForm(FlaskForm):
     language = SelectField(_l("Preview in"), choices=LANGUAGE_CHOICES, default="en")
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(Form):
     interval_days = IntegerField(
         _l("Remind only people who have had no email from us for at least (days)"),
         validators=[InputRequired(), NumberRange(min=1, max=60)],
@@ -101,5 +100,5 @@ class ReminderForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Buttons that post a choice of invitees: only the CSRF token is checked here."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,13 +14,11 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -29,8 +26,8 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form, MultiCheckboxField, email_address
 from ..i18n import LANGUAGE_NAMES
 from ..models import InvitationAdmits, RegistrationStatus
 from ..models.texts import CONTENT_LANGUAGES
@@ -38,11 +35,6 @@ from ..models.texts import CONTENT_LANGUAGES
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _ZONES = available_timezones()
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _valid_zone(form, field) -> None:
@@ -85,7 +77,7 @@ def _add_text_fields(form: type, fields: dict) -> None:
             setattr(form, f"{name}_{language}", make())
 
 
-def text_data(form: FlaskForm, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def text_data(form: Form, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
     """The per-language fields as ``{language: {field: value}}``, what the services take."""
     return {
         language: {name: form[f"{name}_{language}"].data for name in fields}
@@ -93,7 +85,7 @@ def text_data(form: FlaskForm, fields: tuple[str, ...]) -> dict[str, dict[str, s
     }
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     main_language = _main_language_field()
     slug = _slug_field()
     hashtag = StringField(_l("Hashtag"), validators=[Optional(), Length(max=80)])
@@ -126,7 +118,7 @@ class EventForm(FlaskForm):
         validators=[Optional(), _plausible_year],
     )
     contact_email = EmailField(
-        _l("Contact email"), validators=[Optional(), Email(), Length(max=254)]
+        _l("Contact email"), validators=[Optional(), Length(max=254), email_address]
     )
     invite_only = BooleanField(_l("By invitation only"))
     invitation_admits = RadioField(
@@ -176,7 +168,7 @@ _add_text_fields(EventForm, {
 })
 
 
-class NewsForm(FlaskForm):
+class NewsForm(Form):
     main_language = _main_language_field()
     slug = _slug_field()
     published_on = DateField(
@@ -193,7 +185,7 @@ _add_text_fields(NewsForm, {
 })
 
 
-class OrganisersForm(FlaskForm):
+class OrganisersForm(Form):
     organisers = MultiCheckboxField(_l("Organisers of this event"), coerce=int)
 
 
@@ -204,7 +196,7 @@ STATUS_CHOICES = [
 ]
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     statuses = MultiCheckboxField(
         _l("Send to"),
         choices=STATUS_CHOICES,
@@ -246,8 +238,10 @@ _add_text_fields(MessageForm, {
 })
 
 
-class UserForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[InputRequired(), Email(), Length(max=254)])
+class UserForm(Form):
+    email = EmailField(
+        _l("Email address"), validators=[InputRequired(), Length(max=254), email_address]
+    )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     is_admin = BooleanField(_l("Administrator (manages every event and every account)"))
     password = PasswordField(

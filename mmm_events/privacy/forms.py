@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..events.forms import email_address, plain_text, single_line
+from ..forms import Form, email_address, plain_text, single_line
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية"}
 
 
-class ConfirmErasureForm(FlaskForm):
+class ConfirmErasureForm(Form):
     confirm = BooleanField(
         _l("Yes, delete my registration and my data. I understand this cannot be undone."),
         validators=[DataRequired(_l("Please tick this box to confirm."))],
     )
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """The administrator's request about one address (export or erase)."""
 
     email = StringField(
@@ -37,11 +36,11 @@ class PersonErasureForm(PersonForm):
     )
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     """One text area per site language, added when the form is built."""
 
 
-def notice_form(current: dict[str, str] | None) -> FlaskForm:
+def notice_form(current: dict[str, str] | None) -> Form:
     """The notice form with a field per site language, filled with the version in force."""
 
     class Form(NoticeForm):
@@ -59,7 +58,7 @@ def notice_form(current: dict[str, str] | None) -> FlaskForm:
     return form
 
 
-def notice_bodies(form: FlaskForm) -> dict[str, str]:
+def notice_bodies(form: Form) -> dict[str, str]:
     return {
         code: getattr(form, f"body_{code}").data or ""
         for code in current_app.config["LANGUAGES"]
