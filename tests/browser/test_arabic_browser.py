@@ -61,9 +61,13 @@ def test_arabic_event_page_and_form_read_right_to_left(arabic, request, screen):
     assert label["x"] + label["width"] == pytest.approx(form["x"] + form["width"], abs=1)
     assert field["x"] + field["width"] == pytest.approx(form["x"] + form["width"], abs=1)
     assert label["x"] > form["x"] + form["width"] / 2
-    # The English title keeps its own direction inside the Arabic page.
+    # The demo event is written in Arabic too: its title reads right to left, while the Latin
+    # hashtag keeps its own direction, isolated from the Arabic around it.
     assert browser_page.evaluate(
         "getComputedStyle(document.querySelector('h1')).direction"
+    ) == "rtl"
+    assert browser_page.evaluate(
+        "getComputedStyle(document.querySelector('.hashtag')).direction"
     ) == "ltr"
     assert browser_page.evaluate(
         "getComputedStyle(document.querySelector('.hashtag')).unicodeBidi"
