@@ -80,7 +80,11 @@ def send_invitations(
         Invitation.status.in_(statuses),
         ~unsubscribed(),
     )
-    query = select(Invitation.id, Invitation.email, Invitation.name).where(sendable).order_by(Invitation.id)
+    query = (
+        select(Invitation.id, Invitation.email, Invitation.name)
+        .where(sendable)
+        .order_by(Invitation.id)
+    )
     chosen = sorted(set(ids)) if ids is not None else None
     recipients = _recipients(query, chosen)
     if not recipients:
