@@ -224,6 +224,15 @@ SUBJECTS = {
 }
 
 
+# The first and the last line of the facts of a registration, with the typography of each
+# language (French: a no-break space before the colon).
+FACTS = {
+    "en": ("Event: Peace Day", "Name: Amina Benali"),
+    "fr": ("Événement\u00a0: Journée de la paix", "Nom\u00a0: Élodie Martin"),
+    "ar": ("الفعالية: يوم السلام", "الاسم: أمينة بنعلي"),
+}
+
+
 @pytest.mark.parametrize("language", ["en", "fr", "ar"])
 def test_registering_accepting_and_cancelling_write_every_email_in_one_language(
     make_mail_app, smtp_server, peace_day, now, language
@@ -248,6 +257,9 @@ def test_registering_accepting_and_cancelling_write_every_email_in_one_language(
         )
         # Everything in the HTML is in the email's language: the event has its translation.
         assert {lang for lang, _ in html_by_language(message)} == {language}
+    for registration_email in (messages[0], messages[2], messages[3]):
+        lines = registration_email.get_body(preferencelist=("plain",)).get_content().splitlines()
+        assert {FACTS[language][0], FACTS[language][1]} <= set(lines)
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
