@@ -138,15 +138,17 @@ def test_progress_counts_move_batch_by_batch_and_every_email_arrives_once(
         tokens = dict(db.session.execute(select(Invitation.email, Invitation.token)).all())
         # The outbox keeps what was sent, for the organiser's outbox page.
         for message in smtp_server.messages:
-            row = rows[message["To"]]
+            [to] = message["To"].addresses
+            row = rows[to.addr_spec]
+            assert to.display_name == row.recipient_name
             assert (row.status, row.render["renderer"]) == (OutboxStatus.SENT, "invitation")
-            french = int(message["To"].removeprefix("p").split("@")[0]) % 2
+            french = int(to.addr_spec.removeprefix("p").split("@")[0]) % 2
             expected = "Invitation: #Mothers4Peace"
             if french:
                 expected = "Invitation\u00a0: #Mothers4Peace"
             assert row.subject == message["Subject"] == expected
             assert message["Message-ID"] == row.message_id
-            assert f"/invitations/{tokens[message['To']]}/accept" in row.text_body
+            assert f"/invitations/{tokens[to.addr_spec]}/accept" in row.text_body
             plain = message.get_body(preferencelist=("plain",)).get_content()
             assert plain.replace("\r\n", "\n") == row.text_body
             assert row.headers["List-Unsubscribe"] == message["List-Unsubscribe"]
