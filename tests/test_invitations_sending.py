@@ -129,7 +129,7 @@ def test_bulk_send_of_a_thousand_arrives_once_each_with_its_own_links(
     assert len({t for pair in tokens.values() for t in pair}) == 2000
     # Every message arrived (above); the content of a sample of a hundred, in both languages.
     for message in smtp_server.messages:
-        recipient = message["To"]
+        recipient = message["To"].addresses[0].addr_spec
         number = int(recipient.removeprefix("person").split("@")[0])
         if number % 20 not in (0, 5):
             continue
@@ -167,6 +167,7 @@ def test_bulk_send_of_a_thousand_arrives_once_each_with_its_own_links(
 
     # Follow the links of a few messages: each leads to its own invitation.
     for message in smtp_server.messages[:5]:
+        address = message["To"].addresses[0].addr_spec
         accept, decline, unsubscribe = links_of(message)
         token = accept.split("/")[2]
         response = client.get(accept)
@@ -174,9 +175,9 @@ def test_bulk_send_of_a_thousand_arrives_once_each_with_its_own_links(
         location = urlsplit(response.headers["Location"])
         assert (location.path, location.query) == (f"/events/{event.slug}", f"invitation={token}")
         form = client.get(f"{location.path}?{location.query}")
-        assert f'value="{message["To"]}"' in form.get_data(as_text=True)
+        assert f'value="{address}"' in form.get_data(as_text=True)
         assert "Decline the invitation" in client.get(decline).get_data(as_text=True)
-        assert message["To"] in client.get(unsubscribe).get_data(as_text=True)
+        assert address in client.get(unsubscribe).get_data(as_text=True)
     with app.app_context():
         assert services.funnel(db.session.get(Event, event.id))["opened"] == 5
         assert services.outbox_progress(db.session.get(Event, event.id)) == {
@@ -191,7 +192,7 @@ def test_accepting_leads_to_a_linked_registration(app, client, create_event, smt
     import_people(app, event, "person0@example.org,Person 0,Org 0,en,\nb@example.org,B,,en,\n", now)
     send_all(app, event, now)
     drain_outbox(app)
-    message = next(m for m in smtp_server.messages if m["To"] == "person0@example.org")
+    message = next(m for m in smtp_server.messages if m["To"] == "Person 0 <person0@example.org>")
     accept = links_of(message)[0]
     token = accept.split("/")[2]
     target = client.get(accept).headers["Location"]
@@ -207,7 +208,7 @@ def test_accepting_leads_to_a_linked_registration(app, client, create_event, smt
         counts = services.funnel(db.session.get(Event, event.id))
         assert (counts["invited"], counts["opened"], counts["accepted"]) == (2, 1, 1)
     # The second invitee joins the waiting list, like anyone: capacity applies.
-    other = next(m for m in smtp_server.messages if m["To"] == "b@example.org")
+    other = next(m for m in smtp_server.messages if m["To"] == "B <b@example.org>")
     other_token = links_of(other)[0].split("/")[2]
     client.post(
         f"/events/{event.slug}",
@@ -274,11 +275,11 @@ def test_reminders_at_most_once_per_interval(app, create_event, smtp_server, now
     drain_outbox(app)
     subjects = Counter((m["To"], m["Subject"]) for m in smtp_server.messages)
     assert subjects == {
-        ("a@example.org", "Invitation: Event 1"): 1,
-        ("b@example.org", "Invitation: Event 1"): 1,
-        ("c@example.org", "Invitation: Event 1"): 1,
-        ("a@example.org", "Reminder: Invitation: Event 1"): 2,
-        ("b@example.org", "Reminder: Invitation: Event 1"): 2,
+        ("A <a@example.org>", "Invitation: Event 1"): 1,
+        ("B <b@example.org>", "Invitation: Event 1"): 1,
+        ("C <c@example.org>", "Invitation: Event 1"): 1,
+        ("A <a@example.org>", "Reminder: Invitation: Event 1"): 2,
+        ("B <b@example.org>", "Reminder: Invitation: Event 1"): 2,
     }
     reminder = next(m for m in smtp_server.messages if m["Subject"].startswith("Reminder"))
     assert "We have not yet had your answer" in text_of(reminder)
@@ -291,7 +292,7 @@ def test_unsubscribe_is_honoured_everywhere(app, client, create_event, smtp_serv
     import_people(app, later_event, "GONE@example.org,Gone,,en,\n", now)
     send_all(app, event, now)
     drain_outbox(app)
-    (message,) = [m for m in smtp_server.messages if m["To"] == "gone@example.org"]
+    (message,) = [m for m in smtp_server.messages if m["To"] == "Gone <gone@example.org>"]
     one_click = urlsplit(message["List-Unsubscribe"].strip("<>")).path
     # What a mail provider sends for RFC 8058 one-click: a POST without any cookie or token.
     assert client.post(one_click, data={"List-Unsubscribe": "One-Click"}).status_code == 200
@@ -314,7 +315,7 @@ def test_unsubscribe_is_honoured_everywhere(app, client, create_event, smtp_serv
     assert send_all(app, later_event, now, ids=[chosen]) == services.SendResult(0, 1)
     smtp_server.messages.clear()
     drain_outbox(app)
-    assert [m["To"] for m in smtp_server.messages] == ["stay@example.org"]
+    assert [m["To"] for m in smtp_server.messages] == ["Stay <stay@example.org>"]
 
 
 def test_failed_delivery_shows_in_the_funnel(make_mail_app, create_event, smtp_server, now):

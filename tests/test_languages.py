@@ -189,6 +189,55 @@ def test_an_arabic_registration_is_confirmed_in_arabic_right_to_left(
     assert not re.search("[\u0660-\u0669]", text), "Arabic-Indic digits: Morocco reads 0-9"
 
 
+def test_the_arabic_name_travels_rfc_2047_encoded_in_to_and_the_envelope_has_the_address(
+    make_mail_app, smtp_server, conference
+):
+    app = make_mail_app()
+    rsvp(app.test_client(), conference)
+    drain_outbox(app)
+    [message] = smtp_server.messages
+    [raw_to] = [value for name, value in message.raw_items() if name == "To"]
+    assert raw_to.isascii()
+    assert re.fullmatch(r"=\?utf-8\?b\?[A-Za-z0-9+/=]+\?= <amina@example\.org>", raw_to)
+    [to] = message["To"].addresses
+    assert (to.display_name, to.addr_spec) == (ARABIC_NAME, "amina@example.org")
+    assert smtp_server.envelopes == [("events@example.org", ["amina@example.org"])]
+
+
+def test_arabic_emails_put_gaps_and_borders_on_the_right_to_left_sides(
+    make_mail_app, smtp_server, conference
+):
+    app = make_mail_app()
+    rsvp(app.test_client(), conference)
+    drain_outbox(app)
+    html = smtp_server.messages[0].get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "border-left" not in html
+    assert "12px 4px 0" not in html
+    # Each label of the facts table has its gap on its left, towards its value.
+    labels = re.findall(r'<td style="(padding:4px[^"]*)">', html)
+    assert labels == [
+        "padding:4px 0;padding-left:12px;font-weight:bold;vertical-align:top;",
+        "padding:4px 0;",
+    ] * 5
+    with app.test_request_context():
+        event = db.session.get(Event, conference.id)
+        invitation = invitation_emails.sample_invitation(
+            event, email="amina@example.org", name=ARABIC_NAME, language=Language.AR
+        )
+        test_html = invitation_emails.render_invitation(event, invitation, test=True).html
+        english_html = invitation_emails.render_invitation(
+            event, invitation_emails.sample_invitation(
+                event, email="amina@example.org", name="Amina", language=Language.EN
+            ), test=True
+        ).html
+    assert "border-right:4px solid #b26a00;" in test_html
+    assert "border-left" not in test_html
+    assert re.findall(r"padding-(\w+):12px", test_html) == ["left", "left"]
+    assert "border-left:4px solid #b26a00;" in english_html
+    assert re.findall(r"padding-(\w+):12px", english_html) == ["right", "right"]
+
+
 def test_the_email_language_can_be_changed_on_the_manage_page(app, client, conference):
     rsvp(client, conference, language="en", full_name="Amina Benali")
     with app.app_context():

@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,8 @@ def test_an_rsvp_from_an_internationalised_address_is_confirmed_by_email(make_ap
     rsvp(client, event, email="josé@example.org")
     rsvp(client, event, email="amina@example.org")
     [report, *_] = drain_outbox(app)
-    subjects = {m["To"]: m["Subject"] for m in relay.messages}
+    # The mailbox as written (a UTF-8 one is not a valid address to the strict parser).
+    subjects = {parseaddr(str(m["To"]))[1]: m["Subject"] for m in relay.messages}
     if relay.smtputf8:
         assert (report.sent, report.failed) == (2, 0)
         assert subjects["josé@example.org"] == "You are registered: Conference"

@@ -139,15 +139,17 @@ def test_progress_counts_move_batch_by_batch_and_every_email_arrives_once(
         tokens = dict(db.session.execute(select(Invitation.email, Invitation.token)).all())
         # The outbox keeps what was sent, for the organiser's outbox page.
         for message in smtp_server.messages:
-            row = rows[message["To"]]
+            [to] = message["To"].addresses
+            row = rows[to.addr_spec]
+            assert to.display_name == row.recipient_name
             assert (row.status, row.render["renderer"]) == (OutboxStatus.SENT, "invitation")
-            french = int(message["To"].removeprefix("p").split("@")[0]) % 2
+            french = int(to.addr_spec.removeprefix("p").split("@")[0]) % 2
             expected = "Invitation: #Mothers4Peace"
             if french:
                 expected = "Invitation\u00a0: #Mothers4Peace"
             assert row.subject == message["Subject"] == expected
             assert message["Message-ID"] == row.message_id
-            assert f"/invitations/{tokens[message['To']]}/accept" in row.text_body
+            assert f"/invitations/{tokens[to.addr_spec]}/accept" in row.text_body
             plain = message.get_body(preferencelist=("plain",)).get_content()
             assert plain.replace("\r\n", "\n") == row.text_body
             assert row.headers["List-Unsubscribe"] == message["List-Unsubscribe"]
@@ -170,7 +172,9 @@ def test_smtp_down_then_up_renders_and_sends_each_invitation_once(
     reports = drain_outbox(app, now=retry_at + timedelta(seconds=1))
     assert reports[0].sent == 5
     assert drain_outbox(app, now=retry_at + timedelta(days=1))[0].claimed == 0
-    assert sorted(m["To"] for m in smtp_server.messages) == [f"p{n}@example.org" for n in range(5)]
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == [
+        f"p{n}@example.org" for n in range(5)
+    ]
     assert {m["Subject"] for m in smtp_server.messages} == {
         "Invitation: Event 1",
         "Invitation\u00a0: Event 1",
@@ -203,7 +207,10 @@ def test_an_email_whose_invitation_is_gone_fails_at_once_and_the_others_go(
         db.session.commit()
     [report, *_] = drain_outbox(app)
     assert (report.sent, report.failed, report.retrying) == (2, 1, 0)
-    assert [m["To"] for m in smtp_server.messages] == ["p0@example.org", "p2@example.org"]
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == [
+        "p0@example.org",
+        "p2@example.org",
+    ]
     with app.app_context():
         failed = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
@@ -230,9 +237,7 @@ def test_a_row_whose_renderer_this_worker_lacks_waits_and_goes_once_one_knows_it
         assert {(r.status, r.attempts, r.claimed_until) for r in rows} == {
             (OutboxStatus.QUEUED, 0, None)
         }
-        assert {r.last_error for r in rows} == {
-            "no renderer 'invitation' in this worker; waiting"
-        }
+        assert {r.last_error for r in rows} == {"no renderer 'invitation' in this worker; waiting"}
         due = max(r.next_attempt_at for r in rows)
     # However many times an old worker meets it, the row is never failed.
     for later in range(1, 20):
@@ -242,7 +247,10 @@ def test_a_row_whose_renderer_this_worker_lacks_waits_and_goes_once_one_knows_it
     assert smtp_server.messages == []
     monkeypatch.setitem(RENDERERS, "invitation", invitation_renderer)
     assert sum(r.sent for r in drain_outbox(app, now=due + timedelta(days=30))) == 2
-    assert sorted(m["To"] for m in smtp_server.messages) == ["p0@example.org", "p1@example.org"]
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == [
+        "p0@example.org",
+        "p1@example.org",
+    ]
     with app.app_context():
         assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
 
@@ -297,13 +305,16 @@ def test_an_organiser_message_is_written_by_the_worker_in_each_registrants_langu
         }
     drain_outbox(app)
     texts = {
-        m["To"]: m.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+        m["To"].addresses[0].addr_spec: m.get_body(preferencelist=("plain",))
+        .get_content()
+        .replace("\r\n", "\n")
         for m in smtp_server.messages
     }
     assert texts["fatima@example.org"].startswith("Dear Fatima,\n\nA bus leaves at 8:00.\n")
     assert texts["elodie@example.org"].startswith("Bonjour Élodie,\n\nA bus leaves at 8:00.\n")
     htmls = {
-        m["To"]: m.get_body(preferencelist=("html",)).get_content() for m in smtp_server.messages
+        m["To"].addresses[0].addr_spec: m.get_body(preferencelist=("html",)).get_content()
+        for m in smtp_server.messages
     }
     assert '<html lang="fr">' in htmls["elodie@example.org"]
     assert '<html lang="en">' in htmls["fatima@example.org"]

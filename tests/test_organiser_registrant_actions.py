@@ -110,7 +110,7 @@ def test_resend_and_see_the_delivery_status(mail_app, smtp_server, setup):
     page = client.get(f"/organiser/registrations/{confirmed.id}").get_data(as_text=True)
     assert 'class="badge badge-outbox-queued">Queued<' in page
     drain_outbox(mail_app)
-    assert [m["To"] for m in smtp_server.messages] == ["fatima@example.org"]
+    assert [m["To"] for m in smtp_server.messages] == ["Fatima <fatima@example.org>"]
     page = client.get(f"/organiser/registrations/{confirmed.id}").get_data(as_text=True)
     assert 'class="badge badge-outbox-sent">Sent<' in page
     assert smtp_server.messages[0]["Subject"] in page
@@ -135,8 +135,8 @@ def test_message_counts_follow_the_worker(mail_app, smtp_server, setup):
     drain_outbox(mail_app)
     assert counts() == [("0", "2", "0")]
     assert sorted(m["To"] for m in smtp_server.messages) == [
-        "fatima@example.org",
-        "wanjiru@example.org",
+        "Fatima <fatima@example.org>",
+        "Wanjiru <wanjiru@example.org>",
     ]
     assert {m["Subject"] for m in smtp_server.messages} == {"Programme"}
     body = smtp_server.messages[0].get_body(("plain",)).get_content()

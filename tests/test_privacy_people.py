@@ -212,7 +212,7 @@ def test_admin_erasure_leaves_nothing_and_keeps_counts(app, client, footprint, s
         assert db.session.scalar(select(func.count()).select_from(Consent)) == 3
     # Bob was told; she was not sent the cancellation of a registration she erased.
     recipients = [m["To"] for m in smtp_server.messages]
-    assert recipients.count("bob@example.org") == 2
+    assert recipients.count("Bob Martin <bob@example.org>") == 2
     assert sum(EMAIL.casefold() in r.casefold() for r in recipients) == 3
 
 

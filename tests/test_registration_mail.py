@@ -103,7 +103,7 @@ def test_confirmation_email_arrives_complete(app, client, smtp_server, conferenc
     reports = drain_outbox(app)
     assert reports[0].sent == 1
     [message] = smtp_server.messages
-    assert message["To"] == "amina@example.org"
+    assert message["To"] == "Amina Benali <amina@example.org>"
     assert message["From"] == "Make Mothers Matter <events@example.org>"
     assert message["Subject"] == "You are registered: International Conference #Mothers4Peace"
     assert smtp_server.envelopes == [("events@example.org", ["amina@example.org"])]
@@ -207,7 +207,7 @@ def test_the_waiting_list_gets_no_check_in_code_until_promoted(
         )
     drain_outbox(app)
     promoted = smtp_server.messages[-1]
-    assert promoted["To"] == "second@example.org"
+    assert promoted["To"] == "Second Person <second@example.org>"
     assert check_in_code_of(promoted).endswith(f"/organiser/check-in/{second_token}")
 
 
@@ -249,12 +249,12 @@ def test_waiting_list_email_and_promotion_email(app, client, smtp_server, confer
     drain_outbox(app)
     cancelled, promoted = smtp_server.messages[2:]
     assert (cancelled["To"], cancelled["Subject"]) == (
-        "amina@example.org",
+        "Amina Benali <amina@example.org>",
         "Your registration is cancelled: International Conference #Mothers4Peace",
     )
     assert list(cancelled.iter_attachments()) == []
     assert (promoted["To"], promoted["Subject"]) == (
-        "second@example.org",
+        "Second Person <second@example.org>",
         "A place is free for you: International Conference #Mothers4Peace",
     )
     assert "Your registration is now confirmed." in parts(promoted)[0]
@@ -293,7 +293,9 @@ def test_smtp_down_then_up_every_email_arrives_once(app, client, smtp_server, co
     reports = drain_outbox(app, now=retry_at + timedelta(seconds=1))
     assert reports[0].sent == 4
     assert drain_outbox(app, now=retry_at + timedelta(days=1))[0].claimed == 0
-    assert sorted(m["To"] for m in smtp_server.messages) == [f"p{n}@example.org" for n in range(4)]
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == [
+        f"p{n}@example.org" for n in range(4)
+    ]
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 4
     with app.app_context():
         assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}

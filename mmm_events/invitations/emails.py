@@ -189,11 +189,12 @@ def preview_invitation(event: Event, language: Language) -> Invitation:
 
 
 def queue_invitations(
-    event: Event, recipients: Sequence[tuple[int, str]], *, reminder: bool
+    event: Event, recipients: Sequence[tuple[int, str, str]], *, reminder: bool
 ) -> int:
-    """Queue one email per (invitation id, address), with the event's wording as it is now."""
+    """Queue one email per (invitation id, address, name), with the event's wording as it is
+    now."""
     return mail.queue(
-        [mail.Recipient(email, invitation_id=id_) for id_, email in recipients],
+        [mail.Recipient(email, invitation_id=id_, name=name) for id_, email, name in recipients],
         kind=REMINDER_KIND if reminder else INVITATION_KIND,
         renderer=RENDERER,
         arguments={"reminder": reminder, "wording": invitation_wording(event)},

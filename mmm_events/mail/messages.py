@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 from email.charset import QP, Charset
+from email.header import Header
 from email.mime.text import MIMEText
 from email.policy import SMTPUTF8, compat32
 from email.utils import parseaddr
@@ -56,6 +57,14 @@ def ascii_address(address: str) -> str | None:
         return None
 
 
+def utf8_mailbox(name: str, address: str) -> str:
+    """The To: header of a mailbox only SMTPUTF8 carries, which Flask-Mail and
+    ``formataddr`` refuse; the name as an RFC 2047 encoded word, which needs no quoting."""
+    if not name:
+        return address
+    return f"{Header(name, 'utf-8', maxlinelen=MAX_LINE).encode()} <{address}>"
+
+
 class OutboxEmail(Message):
     """Flask-Mail's message for one row, with the row's Message-ID, and long lines
     quoted-printable (a relay refuses a line over 998 octets).
@@ -65,14 +74,16 @@ class OutboxEmail(Message):
     """
 
     def __init__(self, row: OutboxMessage):
-        name, address = parseaddr(row.recipient)
+        written_name, address = parseaddr(row.recipient)
+        name = row.recipient_name or written_name
         ascii_form = ascii_address(address)
         #: The mailbox needs SMTPUTF8: Flask-Mail cannot write it.
         self.smtputf8 = ascii_form is None
         self.envelope_to = address if ascii_form is None else ascii_form
+        # The display name goes into To: only; the envelope (RCPT TO) gets the bare address.
         super().__init__(
             subject=row.subject,
-            recipients=[row.recipient if ascii_form is None else (name, ascii_form)],
+            recipients=[utf8_mailbox(name, address) if ascii_form is None else (name, ascii_form)],
             body=row.text_body,
             html=row.html_body or None,
             sender=row.sender,

@@ -77,11 +77,13 @@ class Renderer:
 
 @dataclass(frozen=True)
 class Recipient:
-    """Who gets one email, and which registration or invitation it is about."""
+    """Who gets one email (their name, when known, is shown beside the address), and which
+    registration or invitation it is about."""
 
     address: str
     registration_id: int | None = None
     invitation_id: int | None = None
+    name: str = ""
 
 
 def render_email(template: str, language: str, **context: Any) -> Email:
@@ -143,6 +145,8 @@ def queue(
             "kind": kind,
             "sender": sender,
             "recipient": recipient.address,
+            # One line, however it was typed: it becomes part of a header.
+            "recipient_name": " ".join(recipient.name.split())[:200],
             "subject": subject,
             "text_body": "",
             "html_body": "",

@@ -34,6 +34,9 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     sender: Mapped[str] = mapped_column(String(320))
     recipient: Mapped[str] = mapped_column(String(320))
+    # The person's name, written as the display name of the To: header (any script: the
+    # email library encodes it); the envelope carries the bare address.
+    recipient_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text, default="")

@@ -34,12 +34,15 @@ def queue_message(
     }
     versions[event.main_language] = {"subject": subject, "body": body.replace("\r\n", "\n")}
     registrants = db.session.execute(
-        select(Registration.id, Registration.email)
+        select(Registration.id, Registration.email, Registration.full_name)
         .where(Registration.event_id == event.id, Registration.status.in_(statuses))
         .order_by(Registration.id)
     )
     return mail.queue(
-        [mail.Recipient(email, registration_id=id_) for id_, email in registrants],
+        [
+            mail.Recipient(email, registration_id=id_, name=name)
+            for id_, email, name in registrants
+        ],
         kind=kind,
         renderer=RENDERER,
         arguments={

@@ -151,6 +151,7 @@ TABLES: dict[str, TableUse] = {
         Retention.OUTBOX,
         {
             "recipient": personal(_l("email address")),
+            "recipient_name": personal(_l("name")),
             "subject": personal(_l("subject")),
             "text_body": personal(_l("text of the email, with personal links")),
             "html_body": personal(_l("HTML of the email, with personal links")),

@@ -32,7 +32,9 @@ def queue_status_email(registration: Registration, template: str) -> None:
     file and check-in code are written by the worker, not in the request.
     """
     mail.queue(
-        mail.Recipient(registration.email, registration_id=registration.id),
+        mail.Recipient(
+            registration.email, registration_id=registration.id, name=registration.full_name
+        ),
         kind=template,
         renderer=RENDERER,
         arguments={"template": template, "status": registration.status.value},

@@ -48,14 +48,14 @@ def count_sendable(event: Event) -> int:
     )
 
 
-def _recipients(query, chosen: Sequence[int] | None) -> list[tuple[int, str]]:
-    """(id, address) of the invitations ``query`` finds, among ``chosen`` if given."""
+def _recipients(query, chosen: Sequence[int] | None) -> list[tuple[int, str, str]]:
+    """(id, address, name) of the invitations ``query`` finds, among ``chosen`` if given."""
     if chosen is None:
-        return [(id_, email) for id_, email in db.session.execute(query)]
-    found: list[tuple[int, str]] = []
+        return [tuple(row) for row in db.session.execute(query)]
+    found: list[tuple[int, str, str]] = []
     for chunk in chunks(chosen):
         found.extend(
-            (id_, email) for id_, email in db.session.execute(query.where(Invitation.id.in_(chunk)))
+            tuple(row) for row in db.session.execute(query.where(Invitation.id.in_(chunk)))
         )
     return found
 
@@ -110,7 +110,7 @@ def send_invitations(
     anyone chosen who was already invited, answered or revoked, are skipped and counted.
     """
     query = (
-        select(Invitation.id, Invitation.email)
+        select(Invitation.id, Invitation.email, Invitation.name)
         .where(_sendable(event, ids))
         .order_by(Invitation.id)
     )
@@ -119,7 +119,7 @@ def send_invitations(
     if not recipients:
         return SendResult(0, len(chosen or []))
     queue_invitations(event, recipients, reminder=False)
-    sent_ids = [id_ for id_, _ in recipients]
+    sent_ids = [id_ for id_, *_ in recipients]
     _mark(sent_ids, status=InvitationStatus.INVITED, invited_at=now)
     skipped = len(chosen) - len(sent_ids) if chosen is not None else 0
     return SendResult(len(sent_ids), skipped)
@@ -134,7 +134,7 @@ def send_reminders(
     """
     last_contact = func.coalesce(Invitation.last_reminded_at, Invitation.invited_at)
     query = (
-        select(Invitation.id, Invitation.email)
+        select(Invitation.id, Invitation.email, Invitation.name)
         .where(
             Invitation.event_id == event.id,
             Invitation.status == InvitationStatus.INVITED,
@@ -148,7 +148,7 @@ def send_reminders(
     recipients = _recipients(query, chosen)
     if recipients:
         queue_invitations(event, recipients, reminder=True)
-        _mark([id_ for id_, _ in recipients], last_reminded_at=now)
+        _mark([id_ for id_, *_ in recipients], last_reminded_at=now)
     skipped = len(chosen) - len(recipients) if chosen is not None else 0
     return SendResult(len(recipients), skipped)
 
