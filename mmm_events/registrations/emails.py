@@ -6,26 +6,33 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import mail
-from ..events.calendar import event_ics
+from ..events.calendar import registration_ics
 from ..extensions import db
 from ..models import Registration, RegistrationStatus
 from .ticket import check_in_qr_png, check_in_url
 
 RENDERER = "registration"
+# The check-in code's part in an email: the HTML shows it as <img src="cid:...">.
+TICKET_CONTENT_ID = "check-in-code@mmm-events"
+# Told to the address a registration no longer uses: nothing of the registration goes there.
+ADDRESS_CHANGED = "registration_address_changed"
 
 
 def manage_url(registration: Registration) -> str:
     return url_for("events.manage", token=registration.token, _external=True)
 
 
-def queue_status_email(registration: Registration, template: str) -> None:
-    """Queue an email about a registration (``templates/mail/<template>``) for the worker.
+def queue_status_email(
+    registration: Registration, template: str, *, address: str | None = None
+) -> None:
+    """Queue an email about a registration (``templates/mail/<template>``) for the worker,
+    to the registration's address or to ``address``.
 
     It tells the status the registration has now, whenever it is sent; its text, calendar
     file and check-in code are written by the worker, not in the request.
     """
     mail.queue(
-        mail.Recipient(registration.email, registration_id=registration.id),
+        mail.Recipient(address or registration.email, registration_id=registration.id),
         kind=template,
         renderer=RENDERER,
         arguments={"template": template, "status": registration.status.value},
@@ -37,14 +44,17 @@ def registration_attachments(
     registration: Registration, status: RegistrationStatus
 ) -> tuple[mail.Attachment, ...]:
     """The files attached to an email about a registration in ``status``: the calendar file
-    while it stands, and the check-in code to show at the door once the place is confirmed."""
-    if status is RegistrationStatus.CANCELLED:
-        return ()
+    (once cancelled, the one that removes the event from the calendar), and the check-in code
+    to show at the door once the place is confirmed, shown in the email and attached too, for
+    mail readers that block images."""
     event = registration.event
+    # An email written after a cancellation (a confirmation still queued) must not put the
+    # event back in the calendar: its file carries the same SEQUENCE as the cancellation's.
+    cancelled = RegistrationStatus.CANCELLED in (status, registration.status)
     calendar = mail.Attachment(
         filename=f"{event.slug}.ics",
         content_type="text/calendar",
-        data=event_ics(event, url=manage_url(registration), language=registration.language.value),
+        data=registration_ics(registration, url=manage_url(registration), cancelled=cancelled),
     )
     if status is not RegistrationStatus.CONFIRMED:
         return (calendar,)
@@ -52,6 +62,7 @@ def registration_attachments(
         filename="check-in-code.png",
         content_type="image/png",
         data=check_in_qr_png(check_in_url(registration.check_in_token)),
+        content_id=TICKET_CONTENT_ID,
     )
     return calendar, ticket
 
@@ -72,20 +83,22 @@ def _render_status_email(row) -> mail.Email:
     if registration is None:
         raise mail.RenderError("the registration of this email no longer exists")
     status = RegistrationStatus(row.render["status"])
+    template = row.render["template"]
     email = mail.render_email(
-        row.render["template"],
+        template,
         registration.language.value,
         registration=registration,
         status=status.value,
         event=registration.event,
         manage_url=manage_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
+        ticket_src=f"cid:{TICKET_CONTENT_ID}",
+    )
+    attachments = (
+        () if template == ADDRESS_CHANGED else registration_attachments(registration, status)
     )
     return mail.Email(
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        attachments=registration_attachments(registration, status),
+        subject=email.subject, text=email.text, html=email.html, attachments=attachments
     )
 
 
