@@ -25,6 +25,7 @@ MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - wall-clock, like the cells
 # Characters XML 1.0 cannot hold at all: dropped rather than failing the whole export.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _OFFICE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -108,7 +109,15 @@ def column_name(index: int) -> str:
 
 
 def _cell(value) -> str:
-    if value is None or value == "":
+    # Runs for every cell of every row: text, the usual case, is tested first, and only text
+    # holding a character XML treats specially goes through escaping.
+    if type(value) is str:
+        if not value:
+            return "<c/>"
+        if _SPECIAL.search(value) is not None:
+            value = escape(_NOT_XML.sub("", value), {"\r": "&#13;"})
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
+    if value is None:
         return "<c/>"
     if isinstance(value, datetime):
         serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
@@ -117,8 +126,7 @@ def _cell(value) -> str:
         return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
         return f"<c><v>{value!r}</v></c>"
-    text = escape(_NOT_XML.sub("", str(value)), {"\r": "&#13;"})
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return _cell(str(value))
 
 
 def _sheet_start(header: Sequence[str], widths: Sequence[float]) -> str:
