@@ -13,7 +13,12 @@ BENCH_DATABASE_URL names one, on PostgreSQL (its public schema is dropped and re
 Printed beside their targets:
   - throughput a/b at 32 concurrent clients: >= 0.35 (a guard against regressions; the plain
     ORM registration is expected between 0.35 and 0.45);
-  - RSVP p99 at 32 concurrent clients <= 8 x the RSVP p50 of a single client;
+  - RSVP p99 at 32 concurrent clients <= 8 x the RSVP p50 of a single client, literally:
+    32 clients in a closed loop, each sending again as soon as it is answered. By Little's
+    law their mean latency is 32 / throughput, about 16 x one request's time on two CPUs
+    whatever the code, so this line cannot be met on a small machine;
+  - the same p99 for what the target means: people arriving on their own (an open loop,
+    Poisson arrivals) at half the rate the server sustains with 32 clients;
   - RSVP p99 with the mail worker delivering to an SMTP server that takes 1 s per message,
     within 20% of the p99 with one that answers at once: requests never wait for mail;
   - CPU time per complete registration (form page, POST, result page, and the mail worker's
@@ -27,14 +32,11 @@ import asyncio
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -43,6 +45,7 @@ from sqlalchemy import create_engine, insert, text
 
 from bench.database import postgres_url, reset_postgres
 from bench.loadgen import CSRF
+from bench.servers import free_port, start_gunicorn, start_mail_worker, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/bench/insert-one-row"
@@ -53,6 +56,8 @@ ROUNDS = 3
 COMPLETE_REGISTRATIONS = 200
 WORKERS = max(2, os.cpu_count() or 2)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The open-loop arrival rate, as a share of the closed-loop throughput at CLIENTS clients.
+OPEN_LOOP_LOAD = 0.5
 
 
 def bench_app():
@@ -83,12 +88,6 @@ def bench_app():
 
     app.add_url_rule(BARE_PATH, "bench_insert_one_row", insert_one_row, methods=["POST"])
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SlowableSmtp:
@@ -141,12 +140,15 @@ def prepare_database(url: str, instance: Path) -> tuple[str, int, list[str]]:
 
 
 def load(
-    port: int, mode: str, seconds: float, slug: str = "", days=(), clients: int = CLIENTS
+    port: int, mode: str, seconds: float, slug: str = "", days=(), clients: int = CLIENTS,
+    rate: float = 0.0,
 ) -> dict:
+    """``clients`` threads in a closed loop, or with ``rate`` > 0 an open loop of that many
+    arrivals a second with at most ``clients`` requests in flight (see bench.loadgen)."""
     command = [
         sys.executable, "-m", "bench.loadgen", "--port", str(port), "--mode", mode,
         "--threads", str(clients), "--seconds", str(seconds), "--slug", slug,
-        "--days", ",".join(days), "--path", BARE_PATH,
+        "--days", ",".join(days), "--path", BARE_PATH, "--rate", str(rate),
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     result = json.loads(done.stdout)
@@ -168,29 +170,6 @@ def combine(results: list[dict]) -> dict:
 
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
-
-def wait_until_up(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited: " + process.stderr.read().decode())
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/events/", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def empty_outbox(url: str) -> None:
@@ -261,23 +240,6 @@ def cpu_per_registration(
     return (after - before) * 1000 / COMPLETE_REGISTRATIONS
 
 
-def start_server(port: int, env: dict) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_registration:bench_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    wait_until_up(port, server)
-    return server
-
-
-def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("flask")), "--app", "mmm_events", "mail-worker"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-
-
 def throughput_and_latency(port: int, slug: str, days: list[str]) -> dict:
     """A single client's p50, then the RSVP and the bare insert at CLIENTS clients, in
     alternating short rounds so that a burst of other work on the machine weighs on both."""
@@ -287,12 +249,17 @@ def throughput_and_latency(port: int, slug: str, days: list[str]) -> dict:
         for _ in range(ROUNDS)
     ]
     bare, rsvp = (combine([r[i] for r in rounds]) for i in (0, 1))
+    # The same clients arriving on their own at a rate the server sustains (see report()).
+    rate = OPEN_LOOP_LOAD * rsvp["per_second"]
+    arriving = load(port, "rsvp", SECONDS, slug, days, rate=rate)
     return {
         "a": rsvp["per_second"],
         "b": bare["per_second"],
         "single_p50": percentile(single["latencies_ms"], 50),
         "p99": percentile(rsvp["latencies_ms"], 99),
-        "errors": single["errors"] + bare["errors"] + rsvp["errors"],
+        "open_rate": rate,
+        "open_p99": percentile(arriving["latencies_ms"], 99),
+        "errors": single["errors"] + bare["errors"] + rsvp["errors"] + arriving["errors"],
     }
 
 
@@ -317,14 +284,16 @@ def run_engine(label: str, url: str) -> dict:
             "MAIL_PORT": str(smtp.port),
             "MAIL_POLL_SECONDS": "1",
         }
-        server = start_server(port, env)
+        server = start_gunicorn(
+            "bench.bench_registration:bench_app()", port, env, WORKERS, "/events/"
+        )
         worker = None
         try:
             load(port, "rsvp", 1, slug, days)  # warm up every worker and both paths
             load(port, "bare", 1)
             result = throughput_and_latency(port, slug, days)
             empty_outbox(url)
-            worker = start_worker(env)
+            worker = start_mail_worker(env)
             time.sleep(2)  # its start-up is not a registration's cost
             result["cpu_ms"] = cpu_per_registration(port, server, worker, smtp, slug, days)
             latencies = {}
@@ -354,6 +323,10 @@ def report(r: dict) -> None:
         ("RSVP p99 at 32 clients / p50 of one client",
          f"{r['p99']:.1f} / {r['single_p50']:.1f} ms = {r['p99'] / r['single_p50']:.1f}",
          "<= 8", r["p99"] <= 8 * r["single_p50"]),
+        (f"RSVP p99, open loop at {r['open_rate']:.0f}/s / p50 of one client",
+         f"{r['open_p99']:.1f} / {r['single_p50']:.1f} ms = "
+         f"{r['open_p99'] / r['single_p50']:.1f}",
+         "<= 8", r["open_p99"] <= 8 * r["single_p50"]),
         ("RSVP p99, SMTP 1 s per message / fast SMTP",
          f"{r['slow_p99']:.1f} / {r['fast_p99']:.1f} ms = {r['slow_p99'] / r['fast_p99']:.2f}",
          "<= 1.20", r["slow_p99"] <= 1.2 * r["fast_p99"]),
@@ -364,9 +337,14 @@ def report(r: dict) -> None:
         verdict = "met" if met else "NOT MET"
         print(f"{r['label']}: {name:<52} {figure:<34} target {target:<40} {verdict}")
     # Little's law: with 32 clients always waiting on an answer, the mean latency is 32 over
-    # the throughput, whatever the code; on few CPUs that alone may exceed 8 x one client's.
-    print(f"{r['label']}: (mean latency at 32 clients by Little's law: 32 / {r['a']:.0f} req/s"
-          f" = {CLIENTS * 1000 / r['a']:.0f} ms, on {os.cpu_count()} CPUs)")
+    # the throughput, whatever the code; on few CPUs that alone exceeds 8 x one client's, so
+    # the closed-loop line measures the number of CPUs more than the code. The open-loop line
+    # is what the target means: people arriving on their own, at half the rate the server
+    # sustains, are each answered within 8 x the time one request takes alone.
+    little = CLIENTS * 1000 / r["a"]
+    print(f"{r['label']}: (closed loop, mean latency by Little's law: {CLIENTS} / {r['a']:.0f}"
+          f" req/s = {little:.0f} ms = {little / r['single_p50']:.1f} x one client's p50, on "
+          f"{os.cpu_count()} CPUs)")
     print(f"{r['label']}: {r['errors']} failed requests")
 
 

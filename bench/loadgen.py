@@ -1,4 +1,5 @@
-"""A small HTTP load generator: threads, each with its own http.client connections.
+"""A small HTTP load generator: threads, each with its own http.client connections, in a
+closed loop (each thread sends again once answered) or an open one (requests arrive at a rate).
 
 Run as a separate process (``python -m bench.loadgen ...``) so that it does not share a CPU
 budget or a GIL with the server it measures. Prints one JSON object: requests, errors, seconds,
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import queue
+import random
 import re
 import threading
 import time
@@ -60,6 +63,17 @@ class RsvpClient:
         return status == 303
 
 
+class PageClient:
+    """A reader: GET one page, expecting 200."""
+
+    def __init__(self, port: int, path: str):
+        self.port, self.path = port, path
+
+    def __call__(self) -> bool:
+        status, _, _ = _request(self.port, "GET", self.path)
+        return status == 200
+
+
 class BareClient:
     def __init__(self, port: int, path: str):
         self.port, self.path = port, path
@@ -105,27 +119,89 @@ def run(make_client, threads: int, seconds: float) -> dict:
     }
 
 
+def run_open(make_client, threads: int, seconds: float, rate: float) -> dict:
+    """Open loop: requests arrive at random (Poisson) moments, ``rate`` a second on average,
+    whether or not earlier ones have been answered, as people arriving on their own do.
+
+    Each latency runs from the moment the request arrived, not from when a client thread was
+    free to send it: time spent waiting for a free thread is time the person waits too.
+    ``threads`` only bounds how many requests are in flight at once.
+    """
+    clients = [make_client() for _ in range(threads)]
+    arrivals: queue.SimpleQueue = queue.SimpleQueue()
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    randomness = random.Random(9)
+    started = time.perf_counter()
+    moment = started
+    while True:
+        moment += randomness.expovariate(rate)
+        if moment >= started + seconds:
+            break
+        arrivals.put(moment)
+    for _ in clients:
+        arrivals.put(None)
+
+    def worker(send):
+        nonlocal errors
+        mine, failed = [], 0
+        while (arrived := arrivals.get()) is not None:
+            wait = arrived - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            failed += not send()
+            mine.append((time.perf_counter() - arrived) * 1000)
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    pool = [threading.Thread(target=worker, args=(send,)) for send in clients]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": time.perf_counter() - started,
+        "latencies_ms": latencies,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=["rsvp", "bare"], required=True)
+    parser.add_argument("--mode", choices=["rsvp", "bare", "get"], required=True)
     parser.add_argument("--slug", default="")
     parser.add_argument("--days", default="")
     parser.add_argument("--path", default="")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument(
+        "--rate", type=float, default=0.0,
+        help="requests per second arriving in an open loop; 0: each thread sends again as "
+        "soon as it is answered (a closed loop)",
+    )
     args = parser.parse_args()
     if args.mode == "rsvp":
         days = [d for d in args.days.split(",") if d]
 
         def make_client():
             return RsvpClient(args.port, args.slug, days)
+    elif args.mode == "get":
+
+        def make_client():
+            return PageClient(args.port, args.path)
     else:
 
         def make_client():
             return BareClient(args.port, args.path)
 
-    print(json.dumps(run(make_client, args.threads, args.seconds)))
+    if args.rate > 0:
+        print(json.dumps(run_open(make_client, args.threads, args.seconds, args.rate)))
+    else:
+        print(json.dumps(run(make_client, args.threads, args.seconds)))
 
 
 if __name__ == "__main__":

@@ -113,11 +113,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .demo import seed_demo_command
     from .mail.worker import mail_worker_command
-    from .registrations.cli import doctor_command
+    from .registrations.cli import doctor_command, release_holds_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(mail_worker_command)
     app.cli.add_command(doctor_command)
+    app.cli.add_command(release_holds_command)
     from .auth.cli import users_cli
 
     app.cli.add_command(users_cli)

@@ -118,6 +118,15 @@ def from_environment(instance_path: str) -> dict:
         "PASSWORD_RESET_LIMIT_PER_IP": os.environ.get(
             "PASSWORD_RESET_LIMIT_PER_IP", "10 per hour"
         ),
+        # RSVP limits, counted in the database like the sign-in limits (see
+        # registrations/limits.py): RSVPs accepted from one client address (any event) in
+        # the period, well above what a family or an office behind one address sends; and
+        # RSVPs for one event from everyone. A refused RSVP gets a page saying when to retry.
+        "RSVP_LIMIT_PER_IP": os.environ.get("RSVP_LIMIT_PER_IP", "20 per 10 minutes"),
+        "RSVP_LIMIT_PER_EVENT": os.environ.get("RSVP_LIMIT_PER_EVENT", "500 per 10 minutes"),
+        # On events that ask people to confirm their address (double opt-in), how long a
+        # registration holds its seat before the link in the email is followed.
+        "RSVP_HOLD_MINUTES": _env_int("RSVP_HOLD_MINUTES", 30),
         # Keys in a shared Redis start with this, so that several sites can share one server.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
         # Personal data (see privacy/): registrations and invitations are anonymised this many
@@ -143,17 +152,20 @@ def secret_key_for(app: Flask) -> str:
     return key
 
 
-ACCOUNT_LIMITS = (
+# The limits counted in the database (mmm_events.attempts).
+COUNTED_LIMITS = (
     "SIGN_IN_LIMIT_PER_IP",
     "SIGN_IN_LIMIT_PER_ACCOUNT",
     "PASSWORD_RESET_LIMIT_PER_ACCOUNT",
     "PASSWORD_RESET_LIMIT_PER_IP",
+    "RSVP_LIMIT_PER_IP",
+    "RSVP_LIMIT_PER_EVENT",
 )
 
 
 def _check_limits(config) -> None:
-    """Refuse to start with a limit that would otherwise fail at the first sign-in."""
-    for name in ACCOUNT_LIMITS:
+    """Refuse to start with a limit that would otherwise fail at the first sign-in or RSVP."""
+    for name in COUNTED_LIMITS:
         try:
             parse(str(config[name]))
         except ValueError as exc:

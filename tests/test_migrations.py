@@ -5,9 +5,10 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 
 from mmm_events.extensions import db
+from mmm_events.models import Registration
 
 
 def pending_changes(app) -> list:
@@ -31,3 +32,24 @@ def test_downgrade_to_nothing_and_upgrade_again(app):
         tables = set(inspect(db.engine).get_table_names())
     assert {"event", "news_post", "registration", "outbox_message", "invitation"} <= tables
     assert pending_changes(app) == []
+
+
+def test_down_and_up_again_through_every_table_rebuild_keeps_the_rows(
+    app, create_event, create_registration
+):
+    """SQLite rebuilds a table to alter it; with foreign keys on, dropping the old ``event``
+    table would delete every registration (ON DELETE CASCADE). Nothing may be lost."""
+    event = create_event(capacity=10)
+    people = [create_registration(event, full_name=f"Person {n}") for n in range(3)]
+    with app.app_context():
+        downgrade(revision="0005_outbox_claim_order")
+        upgrade()
+        names = db.session.scalars(
+            select(Registration.full_name).order_by(Registration.id)
+        ).all()
+        foreign_keys = db.session.execute(text("PRAGMA foreign_keys")).scalar() if (
+            db.engine.dialect.name == "sqlite"
+        ) else 1
+    assert names == [p.full_name for p in people]
+    # The application's connections still enforce foreign keys after a migration.
+    assert foreign_keys == 1

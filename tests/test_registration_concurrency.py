@@ -10,7 +10,14 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from mmm_events.extensions import db
-from mmm_events.models import Event, OutboxMessage, Registration, RegistrationStatus
+from mmm_events.models import (
+    Event,
+    Invitation,
+    InvitationAdmits,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
 from mmm_events.registrations.seats import seat_drift
 
 from .conftest import REGISTRATION_SERVER_NAME, sign_in
@@ -27,7 +34,12 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
     else:
         # Enough for real contention, well below the server's max_connections.
         engine_options = {"pool_size": 15, "max_overflow": 15, "pool_timeout": 120}
-    app = make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+    app = make_app(
+        SERVER_NAME=REGISTRATION_SERVER_NAME,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        # Everyone here comes from one address: the limit is set for this many people.
+        RSVP_LIMIT_PER_IP=f"{PEOPLE} per 10 minutes",
+    )
     event = create_event(capacity=SEATS)
     days = [d.isoformat() for d in event.days]
     start = threading.Barrier(PEOPLE)
@@ -82,13 +94,15 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
 # Cancellations and promotions racing each other ----------------------------------------------
 
 
-def threaded_app(make_app, database_url, people: int):
+def threaded_app(make_app, database_url, people: int, **overrides):
     """An app whose pool gives each of ``people`` threads its own connection."""
     if database_url.startswith("sqlite"):
         options = {"connect_args": {"timeout": 60}, "pool_size": people, "max_overflow": 0}
     else:
         options = {"pool_size": 15, "max_overflow": 15, "pool_timeout": 120}
-    return make_app(SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=options)
+    return make_app(
+        SERVER_NAME=REGISTRATION_SERVER_NAME, SQLALCHEMY_ENGINE_OPTIONS=options, **overrides
+    )
 
 
 def fire_at_once(app, paths: list[str], prepare=None) -> Counter:
@@ -231,8 +245,8 @@ def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registr
     found = runner.invoke(args=["doctor"])
     assert found.exit_code == 1
     assert found.output.splitlines() == [
-        f"{full.slug}: seats_taken 3, confirmed 2, capacity 3",
-        f"{undercounted.slug}: seats_taken 1, confirmed 2, capacity 5",
+        f"{full.slug}: seats_taken 3, holding 2, capacity 3",
+        f"{undercounted.slug}: seats_taken 1, holding 2, capacity 5",
         "Run `flask doctor --repair` to put this right.",
     ]
     assert statuses(app, full)["person3@example.org"] == "waiting"
@@ -252,14 +266,20 @@ def test_doctor_reports_and_repairs_seat_drift(app, create_event, create_registr
 
     clean = runner.invoke(args=["doctor"])
     assert (clean.exit_code, clean.output) == (
-        0, "Seat counts match the confirmed registrations.\n"
+        0, "Seat counts match the registrations holding a seat.\n"
     )
 
 
 def test_an_organiser_cancelling_twice_at_once_cancels_and_promotes_once(
     make_app, database_url, create_event, create_registration, create_user, now
 ):
-    app = threaded_app(make_app, database_url, 20)
+    # Ten sign-ins of one account at once: each counts as a failure until its password is
+    # checked, so the sign-in limits are set above ten here.
+    app = threaded_app(
+        make_app, database_url, 20,
+        SIGN_IN_LIMIT_PER_ACCOUNT="100 per 15 minutes",
+        SIGN_IN_LIMIT_PER_IP="100 per 15 minutes",
+    )
     event = create_event(capacity=5)
     people = queue_of(create_registration, event, now, confirmed=5, waiting=5)
     organiser = create_user(events=(event,))
@@ -284,4 +304,103 @@ def test_an_organiser_cancelling_twice_at_once_cancels_and_promotes_once(
     promoted = {key[1]: n for key, n in emails.items() if key[0] == "registration_promoted"}
     assert set(promoted.values()) == {1}
     assert {people[5].id, people[7].id, people[9].id} <= set(promoted)
+    assert_seats_match(app, event)
+
+
+# The RSVP guards racing themselves ------------------------------------------------------------
+
+
+def post_at_once(app, path: str, forms: list[dict]) -> Counter:
+    """POST each form to ``path`` from its own thread and client, all released together."""
+    start = threading.Barrier(len(forms))
+    results: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def post(form: dict) -> None:
+        client = app.test_client()
+        try:
+            start.wait()
+            status = client.post(path, data=form).status_code
+            with lock:
+                results.append(status)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=post, args=(form,)) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return Counter(results)
+
+
+def test_guests_of_one_invitation_arriving_at_once_never_exceed_their_number(
+    make_app, database_url, create_event
+):
+    app = threaded_app(make_app, database_url, 12)
+    event = create_event(
+        invite_only=True, invitation_admits=InvitationAdmits.GUESTS, invitation_guests=3
+    )
+    with app.app_context():
+        invitation = Invitation(
+            event_id=event.id, email="invitee@example.org", email_normalised="invitee@example.org"
+        )
+        db.session.add(invitation)
+        db.session.commit()
+        token = invitation.token
+    forms = [
+        {
+            "full_name": f"Guest {n}",
+            "email": f"guest{n}@example.org",
+            "country": "Morocco",
+            "language": "en",
+            "consent": "y",
+            "days": [d.isoformat() for d in event.days],
+            "invitation": token,
+        }
+        for n in range(12)
+    ]
+
+    codes = post_at_once(app, f"/events/{event.slug}", forms)
+
+    assert codes == {303: 3, 422: 9}
+    with app.app_context():
+        guests = db.session.scalar(
+            select(func.count(Registration.id)).where(Registration.guest_of_id == invitation.id)
+        )
+        assert guests == 3
+    assert_seats_match(app, event)
+
+
+def test_a_confirmation_link_clicked_twice_at_once_confirms_once(
+    make_app, database_url, create_event, now
+):
+    app = threaded_app(make_app, database_url, 2)
+    event = create_event(capacity=1, confirm_email=True)
+    client = app.test_client()
+    client.post(
+        f"/events/{event.slug}",
+        data={
+            "full_name": "Amina Benali",
+            "email": "amina@example.org",
+            "country": "Morocco",
+            "language": "en",
+            "consent": "y",
+            "days": [d.isoformat() for d in event.days],
+        },
+    )
+    with app.app_context():
+        registration = db.session.scalar(select(Registration))
+        link = f"/events/manage/confirm/{registration.confirm_token}"
+
+    assert fire_at_once(app, [link, link]) == {303: 2}
+
+    assert statuses(app, event) == {"amina@example.org": "confirmed"}
+    assert emails_by_kind(app) == {
+        ("registration_confirm_address", registration.id): 1,
+        ("registration_confirmation", registration.id): 1,
+    }
     assert_seats_match(app, event)

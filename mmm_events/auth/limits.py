@@ -1,7 +1,7 @@
 """Limits on failed sign-ins and reset requests, counted in the database.
 
-Counting in the database, not in each web process's memory, makes the limits hold under
-gunicorn's several workers and on several servers, with or without Redis.
+Counting in the database (``mmm_events.attempts``), not in each web process's memory, makes
+the limits hold under gunicorn's several workers and on several servers, with or without Redis.
 
 Per client address: at most N failed sign-ins (of any account) in a period, then refused until
 the oldest leaves the period. Per account: after N failures in a row (each within the period of
@@ -14,19 +14,20 @@ make the owner wait at all.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from flask import current_app
-from limits import RateLimitItem, parse
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import attempts
+from ..attempts import TooManyAttempts, address_digest, configured_limit, digest
 from ..extensions import db
 from ..models import AccountAttempt, AttemptKind, User, UsualAddress
+
+# Named here too: the sign-in and reset code know them as parts of this module.
+__all__ = ["TooManyAttempts", "address_digest"]
 
 # Attempts are kept at least this long, so that a patient attacker's run of failures is
 # still seen; longer when a configured period is longer.
@@ -34,23 +35,8 @@ MIN_MEMORY = timedelta(days=1)
 FIRST_WAIT = timedelta(minutes=1)
 
 
-class TooManyAttempts(Exception):
-    """Refused before the password or the request was looked at; try again at ``until``."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(until)
-        self.until = until
-
-
-@lru_cache(maxsize=16)
-def parse_limit(text: str) -> RateLimitItem:
-    """``"5 per 15 minutes"``: the same notation as Flask-Limiter's."""
-    return parse(text)
-
-
 def _limit(setting: str) -> tuple[int, timedelta]:
-    item = parse_limit(current_app.config[setting])
-    return item.amount, timedelta(seconds=item.get_expiry())
+    return configured_limit(setting)
 
 
 def account_reset_limit() -> tuple[int, timedelta]:
@@ -61,18 +47,8 @@ def _max_wait() -> timedelta:
     return timedelta(minutes=current_app.config["SIGN_IN_MAX_WAIT_MINUTES"])
 
 
-def digest(purpose: str, value: str) -> str:
-    """A keyed hash: equal values can be matched, but the table does not hold the values."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
 def account_digest(normalised_email: str) -> str:
     return digest("account", normalised_email)
-
-
-def address_digest(address: str) -> str:
-    return digest("address", address)
 
 
 @dataclass(frozen=True)
@@ -112,6 +88,8 @@ def _memory() -> timedelta:
             "SIGN_IN_LIMIT_PER_IP",
             "SIGN_IN_LIMIT_PER_ACCOUNT",
             "PASSWORD_RESET_LIMIT_PER_IP",
+            "RSVP_LIMIT_PER_IP",
+            "RSVP_LIMIT_PER_EVENT",
         )
     ]
     return max(MIN_MEMORY, max(periods) + _max_wait())
@@ -166,20 +144,15 @@ def reserve_sign_in(
 
 def check_sign_in(attempt: Attempt, now: datetime) -> None:
     """Raise TooManyAttempts if the address or the account must wait; others' attempts count."""
-    amount, period = _limit("SIGN_IN_LIMIT_PER_IP")
-    from_address = db.session.scalars(
-        select(AccountAttempt.at)
-        .where(
-            AccountAttempt.kind == AttemptKind.SIGN_IN,
-            AccountAttempt.address_digest == attempt.address,
-            AccountAttempt.at > now - period,
-            AccountAttempt.id != attempt.id,
-        )
-        .order_by(AccountAttempt.at.desc())
-        .limit(amount)
-    ).all()
-    if len(from_address) >= amount:
-        raise TooManyAttempts(from_address[-1] + period)
+    until = attempts.refused_until(
+        AttemptKind.SIGN_IN,
+        now=now,
+        limit=_limit("SIGN_IN_LIMIT_PER_IP"),
+        address=attempt.address,
+        excluding=attempt.id,
+    )
+    if until is not None:
+        raise TooManyAttempts(until)
     only_from = attempt.address if attempt.usual_address else None
     run = account_run(attempt.account, now, address=only_from, excluding=attempt.id)
     if run.wait_until is not None and run.wait_until > now:
@@ -205,11 +178,12 @@ def account_run(
 
 
 def withdraw(attempt: Attempt) -> None:
-    db.session.execute(delete(AccountAttempt).where(AccountAttempt.id == attempt.id))
+    attempts.withdraw(attempt.id)
 
 
 def prune(now: datetime) -> None:
-    db.session.execute(delete(AccountAttempt).where(AccountAttempt.at < now - _memory()))
+    # Every kind, RSVPs too: the RSVP limits' periods are among those _memory() covers.
+    attempts.prune(tuple(AttemptKind), now - _memory())
 
 
 def remember_usual_address(user: User, address: str, now: datetime) -> None:
@@ -257,20 +231,15 @@ def claim_warning(user: User, run: Run, now: datetime) -> bool:
 
 def record_reset_request(normalised_email: str, client_address: str, now: datetime) -> None:
     """Count a request for a reset link against the client; raise if it asked too often."""
-    amount, period = _limit("PASSWORD_RESET_LIMIT_PER_IP")
     address = address_digest(client_address)
-    recent = db.session.scalars(
-        select(AccountAttempt.at)
-        .where(
-            AccountAttempt.kind == AttemptKind.PASSWORD_RESET,
-            AccountAttempt.address_digest == address,
-            AccountAttempt.at > now - period,
-        )
-        .order_by(AccountAttempt.at.desc())
-        .limit(amount)
-    ).all()
-    if len(recent) >= amount:
-        raise TooManyAttempts(recent[-1] + period)
+    until = attempts.refused_until(
+        AttemptKind.PASSWORD_RESET,
+        now=now,
+        limit=_limit("PASSWORD_RESET_LIMIT_PER_IP"),
+        address=address,
+    )
+    if until is not None:
+        raise TooManyAttempts(until)
     prune(now)
     db.session.add(
         AccountAttempt(

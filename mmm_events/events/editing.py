@@ -21,7 +21,7 @@ from ..text import slugify
 # Form fields copied onto the model as they are; the datetimes are converted first.
 PLAIN_FIELDS = (
     "hashtag", "city", "country", "timezone", "contact_email", "invite_only", "is_published",
-    "main_language",
+    "main_language", "invitation_admits", "invitation_guests", "confirm_email",
 )
 # The texts written per language, in ``data["texts"][language]``.
 TEXT_FIELDS = (

@@ -165,6 +165,9 @@ class RegistrationForm(DetailsForm):
         validators=[DataRequired(_l("Please tick this box so that we can register you."))],
     )
     invitation = HiddenField()
+    # The honeypot: hidden from people (and from screen readers), filled by robots that fill
+    # every field. The template renders it by hand, always empty.
+    website = StringField(_l("Leave this field empty"), filters=[_strip])
 
 
 class EmailLinkForm(Form):

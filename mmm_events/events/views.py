@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -14,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db, limiter
 from ..i18n import current_language
@@ -21,8 +26,8 @@ from ..models import Registration, RegistrationStatus, utcnow
 from ..operations import count_registration
 from ..privacy import consent as privacy_consent
 from ..privacy.views import refuse_erased
+from ..registrations import holds, limits, status
 from ..registrations import services as registrations
-from ..registrations import status
 from ..registrations.emails import manage_url
 from ..registrations.ticket import check_in_qr_png, check_in_url
 from . import services
@@ -30,6 +35,7 @@ from .calendar import registration_ics
 from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
+
 
 @bp.get("/")
 def index():
@@ -65,6 +71,23 @@ def _prefill(form: RegistrationForm, event, invitation) -> None:
         form.invitation.data = invitation.token
 
 
+def _contact(event) -> str:
+    return event.contact_email or current_app.config["CONTACT_EMAIL"]
+
+
+def _retry_in(until: datetime, now: datetime) -> tuple[int, str]:
+    """Seconds until ``until`` (for Retry-After), and the words that say so."""
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    return seconds, ngettext(
+        "Too many registrations were sent from your network, or for this event, in a short "
+        "time. Please try again in %(num)d minute.",
+        "Too many registrations were sent from your network, or for this event, in a short "
+        "time. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
 @bp.route("/<slug>", methods=["GET", "POST"])
 def detail(slug: str):
     # Longer than most views: every outcome of the RSVP re-renders this one page with the
@@ -78,13 +101,13 @@ def detail(slug: str):
     invitation = registrations.invitation_for(event, token)
     form = RegistrationForm()
     form.set_days(event.days, event.zone)
-    refusal = None
+    refusal = notice = None
     if state == "open" and event.invite_only and invitation is None:
         refusal = _(
             "This event is by invitation only. Please use the link in your invitation email."
         )
 
-    def page(status: int = 200):
+    def page(status: int = 200, headers: dict | None = None):
         return render_template(
             "events/detail.html",
             event=event,
@@ -92,7 +115,8 @@ def detail(slug: str):
             form=form,
             invitation=invitation,
             refusal=refusal,
-        ), status
+            notice=notice,
+        ), status, headers or {}
 
     if request.method == "GET":
         _prefill(form, event, invitation)
@@ -108,19 +132,27 @@ def detail(slug: str):
     if not form.validate_on_submit():
         count_registration("invalid")
         return page(422)
+    if form.website.data:
+        # The field people never see: only a robot fills it. It is not told which field
+        # gave it away; a person whose browser filled it sends the form again, now empty.
+        count_registration("honeypot")
+        notice = _("We could not register you. Please check the form and send it again.")
+        return page(422)
+    try:
+        limits.count_rsvp(event, request.remote_addr or "", now=now)
+    except limits.TooManyAttempts as refused:
+        count_registration("limited")
+        seconds, notice = _retry_in(refused.until, now)
+        return page(429, {"Retry-After": str(seconds)})
     try:
         outcome = registrations.register(event, _details(form), now=now, invitation=invitation)
-    except registrations.InvalidDays:
-        form.days.errors = [_("Please choose days of the event.")]
-        return page(422)
-    except registrations.InvalidEmail:
-        form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
-        return page(422)
-    except (registrations.RegistrationClosed, registrations.InvitationRequired):
-        # The rules are checked above; this is only a change between those checks and now.
+    except registrations.RegistrationError as error:
         db.session.rollback()
-        refusal = _("Registration is not possible at the moment. Please reload the page.")
-        return page(409)
+        count_registration("refused")
+        status_code, notice = _refused_registration(error, form, event)
+        if status_code == 409:
+            refusal, notice = notice, None
+        return page(status_code)
     if not outcome.created:
         db.session.rollback()
         count_registration("duplicate")
@@ -136,6 +168,37 @@ def detail(slug: str):
     count_registration(status)
     session["registration_id"] = registration_id
     return redirect(url_for("events.registered", slug=slug), code=303)
+
+
+def _refused_registration(
+    error: registrations.RegistrationError, form: RegistrationForm, event
+) -> tuple[int, str | None]:
+    """The status code of a refused registration, and the words for the whole form (a field's
+    own error goes on the field)."""
+    if isinstance(error, registrations.InvalidDays):
+        form.days.errors = [_("Please choose days of the event.")]
+        return 422, None
+    if isinstance(error, registrations.InvalidEmail):
+        form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
+        return 422, None
+    if isinstance(error, registrations.InvitationForSomeoneElse):
+        form.email.errors = [
+            _(
+                "This invitation was sent to another email address. Please register with the "
+                "address it was sent to, or ask the organiser (%(contact)s) to invite you.",
+                contact=_contact(event),
+            )
+        ]
+        return 422, None
+    if isinstance(error, registrations.InvitationUsedUp):
+        return 422, _(
+            "This invitation has already admitted as many people as it may. Please ask the "
+            "organiser (%(contact)s) to invite you.",
+            contact=_contact(event),
+        )
+    # Closed, or no longer invited: the rules are checked above; this is only a change
+    # between those checks and now.
+    return 409, _("Registration is not possible at the moment. Please reload the page.")
 
 
 @bp.get("/<slug>/registered")
@@ -191,6 +254,31 @@ def private_pages(response):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.route("/manage/confirm/<token>", methods=["GET", "POST"])
+def manage_confirm(token: str):
+    """The link in the "confirm your address" email (double opt-in). A GET changes nothing
+    (mail scanners open links); the button posts, and the person is shown their registration."""
+    registration = holds.registration_to_confirm(token)
+    if registration is None:
+        abort(404)
+    refuse_erased(registration=registration)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if holds.confirm_address(registration, now=utcnow()):
+            db.session.commit()
+            flash(_("Thank you: your email address is confirmed. We have sent you an email."),
+                  "success")
+        return redirect(url_for("events.manage", token=registration.token), code=303)
+    if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
+        return redirect(url_for("events.manage", token=registration.token))
+    return render_template(
+        "events/confirm_address.html",
+        event=registration.event,
+        registration=registration,
+        form=form,
+    )
 
 
 @bp.get("/manage/<token>")

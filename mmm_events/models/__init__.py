@@ -1,12 +1,18 @@
 """The data model, one module per domain. Importing this package registers every table."""
 
 from ._base import utcnow
-from .events import Event, EventText, event_organiser
+from .events import Event, EventText, InvitationAdmits, event_organiser
 from .invitations import Invitation, InvitationStatus, PendingImport, Suppression
 from .news import NewsPost, NewsText
 from .outbox import OutboxMessage, OutboxStatus
 from .privacy import AuditEntry, Consent, Erasure, PrivacyNotice
-from .registrations import Language, Registration, RegistrationDay, RegistrationStatus
+from .registrations import (
+    HOLDS_SEAT,
+    Language,
+    Registration,
+    RegistrationDay,
+    RegistrationStatus,
+)
 from .users import AccountAttempt, AttemptKind, PasswordReset, Role, User, UsualAddress
 
 __all__ = [
@@ -15,10 +21,12 @@ __all__ = [
     "AuditEntry",
     "Consent",
     "Erasure",
+    "HOLDS_SEAT",
     "PrivacyNotice",
     "Event",
     "EventText",
     "Invitation",
+    "InvitationAdmits",
     "InvitationStatus",
     "Language",
     "NewsPost",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Enum,
     ForeignKey,
     Integer,
     String,
@@ -35,6 +37,14 @@ event_organiser = Table(
 )
 
 
+class InvitationAdmits(enum.StrEnum):
+    """Whom an invitation to an invite-only event lets register."""
+
+    OWN_ADDRESS = "own_address"  # only the address it was sent to
+    ANYONE_ONCE = "anyone_once"  # one person, whatever the address
+    GUESTS = "guests"  # its address, and up to ``invitation_guests`` other people
+
+
 class Event(db.Model):
     __tablename__ = "event"
     __table_args__ = (
@@ -43,6 +53,7 @@ class Event(db.Model):
         # The last line of defence against overbooking, beneath the conditional UPDATE.
         CheckConstraint("seats_taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("invitation_guests >= 0", name="invitation_guests_not_negative"),
         language_check("main_language"),
     )
 
@@ -60,13 +71,30 @@ class Event(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     capacity: Mapped[int] = mapped_column(Integer, default=0)
-    # Confirmed registrations; changed only by one conditional UPDATE (see events.services).
+    # Registrations holding a seat: confirmed, and pending (a seat held until the address is
+    # confirmed); changed only by conditional UPDATEs (see registrations.seats).
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     invite_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
+    # Whom one invitation admits to an invite-only event (see InvitationAdmits), and, for
+    # "guests", how many people besides the invitee.
+    invitation_admits: Mapped[InvitationAdmits] = mapped_column(
+        Enum(
+            InvitationAdmits,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=InvitationAdmits.OWN_ADDRESS,
+        server_default=InvitationAdmits.OWN_ADDRESS.value,
+    )
+    invitation_guests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Double opt-in: a registration holds its seat (or its place in the queue) only until
+    # the person follows the link emailed to the address (RSVP_HOLD_MINUTES).
+    confirm_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

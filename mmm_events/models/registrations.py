@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -22,6 +32,15 @@ class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITING = "waiting"
     CANCELLED = "cancelled"
+    # Double opt-in: the address is not confirmed yet. PENDING holds a seat (it counts in
+    # ``event.seats_taken``); PENDING_WAITING will join the waiting list. Both last until
+    # ``hold_expires_at``, then are cancelled and a held seat goes to the next person waiting.
+    PENDING = "pending"
+    PENDING_WAITING = "pending-waiting"
+
+
+# The statuses that count in ``event.seats_taken``.
+HOLDS_SEAT = (RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING)
 
 
 class Language(enum.StrEnum):
@@ -70,6 +89,17 @@ class Registration(db.Model):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="SET NULL"), unique=True
     )
+    # A person admitted by someone else's invitation, on an event whose invitations admit
+    # guests (``invitation_id`` is the invitee's own registration). The invitation's id, with
+    # no foreign key: SQLite adds one only by rebuilding the table, and dropping the old one
+    # would cascade to the rows that refer to registrations. Invitations go only with their
+    # event, and its registrations with it.
+    guest_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Double opt-in: the secret of the "confirm your address" link, and the end of the hold.
+    # A unique index rather than a unique constraint: SQLite adds an index without rebuilding
+    # the table (a rebuild would cascade to the rows that refer to registrations).
+    confirm_token: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

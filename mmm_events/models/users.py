@@ -81,14 +81,17 @@ def load_user(session_user_id: str) -> User | None:
 class AttemptKind(enum.StrEnum):
     SIGN_IN = "sign-in"
     PASSWORD_RESET = "password-reset"  # noqa: S105 - a kind of attempt, not a password
+    # An RSVP posted: its "account" is the event (see registrations.limits).
+    RSVP = "rsvp"
 
 
 class AccountAttempt(db.Model):
-    """A failed sign-in (or one being checked), or a request for a reset link.
+    """A failed sign-in (or one being checked), a request for a reset link, or an RSVP.
 
     Counted in the database so that the limits hold across every web process and server,
-    whatever the rate-limit store. The account (the email typed, whether or not it has an
-    account) and the client address are kept as keyed hashes; rows are pruned after a day.
+    whatever the rate-limit store (see mmm_events/attempts.py). The account (the email typed,
+    whether or not it has an account; for an RSVP, the event) and the client address are kept
+    as keyed hashes; rows are pruned once no limit looks back that far.
     """
 
     __tablename__ = "account_attempt"

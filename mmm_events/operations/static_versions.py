@@ -12,10 +12,11 @@ from flask import Flask
 
 
 @lru_cache(maxsize=256)
-def _content_hash(path: Path) -> str | None:
+def _content_hash(folder: Path, filename: str) -> str | None:
     # Cached per process: the files change only with a release, which restarts the servers.
+    # Keyed by the name as linked, so that a page's links cost no file system calls.
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return hashlib.sha256((folder / filename).resolve().read_bytes()).hexdigest()[:12]
     except OSError:
         return None
 
@@ -27,6 +28,6 @@ def register_static_versions(app: Flask) -> None:
     def version_static_urls(endpoint, values):
         if endpoint != "static" or "v" in values or "filename" not in values:
             return
-        version = _content_hash((folder / values["filename"]).resolve())
+        version = _content_hash(folder, values["filename"])
         if version:
             values["v"] = version

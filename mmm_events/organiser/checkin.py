@@ -38,6 +38,16 @@ def _flash_result(registration: Registration, result: CheckInResult) -> None:
             ),
             "warning",
         )
+    elif registration.status in (
+        RegistrationStatus.PENDING, RegistrationStatus.PENDING_WAITING
+    ):
+        flash(
+            _(
+                "%(name)s has not confirmed their email address, so cannot be checked in.",
+                name=registration.full_name,
+            ),
+            "error",
+        )
     elif registration.status is RegistrationStatus.WAITING:
         flash(
             _(

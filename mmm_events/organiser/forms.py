@@ -13,6 +13,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,7 +32,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGE_NAMES
-from ..models import RegistrationStatus
+from ..models import InvitationAdmits, RegistrationStatus
 from ..models.texts import CONTENT_LANGUAGES
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -124,6 +125,34 @@ class EventForm(FlaskForm):
         _l("Contact email"), validators=[Optional(), Email(), Length(max=254)]
     )
     invite_only = BooleanField(_l("By invitation only"))
+    invitation_admits = RadioField(
+        _l("Whom an invitation admits"),
+        choices=[
+            SelectChoice(
+                InvitationAdmits.OWN_ADDRESS.value,
+                _l("Only the address it was sent to"),
+            ),
+            SelectChoice(
+                InvitationAdmits.ANYONE_ONCE.value, _l("One person, whatever the address")
+            ),
+            SelectChoice(
+                InvitationAdmits.GUESTS.value,
+                _l("The person it was sent to, and a number of guests"),
+            ),
+        ],
+        coerce=InvitationAdmits,
+        default=InvitationAdmits.OWN_ADDRESS,
+    )
+    invitation_guests = IntegerField(
+        _l("Guests per invitation"),
+        default=0,
+        # An emptied box means no guests, not a missing value.
+        filters=[lambda value: 0 if value is None else value],
+        validators=[Optional(), NumberRange(min=0, max=1_000)],
+    )
+    confirm_email = BooleanField(
+        _l("Ask people to confirm their email address before their seat is theirs")
+    )
     is_published = BooleanField(_l("Published (visible to the public)"))
 
 

@@ -100,6 +100,7 @@ TABLES: dict[str, TableUse] = {
             "status": other(_STATE),
             "token": secret(_l("the secret of the manage link")),
             "check_in_token": secret(_l("the secret of the check-in code")),
+            "confirm_token": secret(_l("the secret of the link that confirms the address")),
         },
     ),
     "registration_day": TableUse(
@@ -260,6 +261,7 @@ for _name, _columns in {
 TABLES["event"].columns["contact_email"] = other(
     _l("the organisation's contact address, published on the event page")
 )
+TABLES["event"].columns["invitation_admits"] = other(_STATE)
 TABLES["event_organiser"] = TableUse("", "", "", Retention.KEPT, about_people=False)
 
 TEXT_TYPES = (String, Text, JSON)

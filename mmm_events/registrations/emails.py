@@ -22,6 +22,13 @@ def manage_url(registration: Registration) -> str:
     return url_for("events.manage", token=registration.token, _external=True)
 
 
+def confirm_url(registration: Registration) -> str | None:
+    """The link that confirms the address (double opt-in), for registrations that have one."""
+    if registration.confirm_token is None:
+        return None
+    return url_for("events.manage_confirm", token=registration.confirm_token, _external=True)
+
+
 def queue_status_email(
     registration: Registration, template: str, *, address: str | None = None
 ) -> None:
@@ -44,13 +51,16 @@ def registration_attachments(
     registration: Registration, status: RegistrationStatus
 ) -> tuple[mail.Attachment, ...]:
     """The files attached to an email about a registration in ``status``: the calendar file
-    (once cancelled, the one that removes the event from the calendar), and the check-in code
-    to show at the door once the place is confirmed, shown in the email and attached too, for
-    mail readers that block images."""
+    while it stands (its address confirmed; once cancelled, the one that removes the event
+    from the calendar), and the check-in code to show at the door once the place is
+    confirmed, shown in the email and attached too, for mail readers that block images."""
     event = registration.event
     # An email written after a cancellation (a confirmation still queued) must not put the
     # event back in the calendar: its file carries the same SEQUENCE as the cancellation's.
     cancelled = RegistrationStatus.CANCELLED in (status, registration.status)
+    if not cancelled and status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
+        # Nothing to put in a calendar before the address is confirmed.
+        return ()
     calendar = mail.Attachment(
         filename=f"{event.slug}.ics",
         content_type="text/calendar",
@@ -91,6 +101,7 @@ def _render_status_email(row) -> mail.Email:
         status=status.value,
         event=registration.event,
         manage_url=manage_url(registration),
+        confirm_url=confirm_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
         ticket_src=f"cid:{TICKET_CONTENT_ID}",
     )

@@ -1,9 +1,11 @@
 """The seats of an event: taken and given back by conditional statements, and checked.
 
-``event.seats_taken`` counts the confirmed registrations. It is changed only by the two
-statements here, each in the transaction that changes a registration's status, so the count
-and the statuses commit together; ``seat_drift`` and ``repair_seat_drift`` find and put right
-any difference all the same (a hand edit of the database, a bug found later).
+``event.seats_taken`` counts the registrations holding a seat: the confirmed ones, and the
+pending ones whose address is not confirmed yet (``HOLDS_SEAT``, see ``holds``). It is changed
+only by the two statements here, each in the transaction that changes a registration's
+status, so the count and the statuses commit together; ``seat_drift`` and
+``repair_seat_drift`` find and put right any difference all the same (a hand edit of the
+database, a bug found later).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
-from ..models import Event, Registration, RegistrationStatus
+from ..models import HOLDS_SEAT, Event, Registration
 
 _EVENT = Event.__table__
 # Built once: an RSVP runs it, and building a statement costs more than running this one.
@@ -46,13 +48,10 @@ def release_seat(event: Event) -> None:
     db.session.expire(event, ["seats_taken"])
 
 
-def _confirmed_count():
+def _holding_count():
     return (
         select(func.count(Registration.id))
-        .where(
-            Registration.event_id == Event.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
+        .where(Registration.event_id == Event.id, Registration.status.in_(HOLDS_SEAT))
         .scalar_subquery()
     )
 
@@ -62,38 +61,38 @@ class SeatDrift:
     event_id: int
     slug: str
     seats_taken: int
-    confirmed: int
+    holding: int
     capacity: int
 
 
 def seat_drift() -> list[SeatDrift]:
-    """The events whose seat count differs from their confirmed registrations."""
-    confirmed = _confirmed_count()
+    """The events whose seat count differs from their registrations holding a seat."""
+    holding = _holding_count()
     rows = db.session.execute(
-        select(Event.id, Event.slug, Event.seats_taken, confirmed, Event.capacity)
-        .where(Event.seats_taken != confirmed)
+        select(Event.id, Event.slug, Event.seats_taken, holding, Event.capacity)
+        .where(Event.seats_taken != holding)
         .order_by(Event.id)
     )
     return [SeatDrift(*row) for row in rows]
 
 
 def repair_seat_drift() -> list[SeatDrift]:
-    """Set each drifted seat count to its confirmed registrations; the caller commits.
+    """Set each drifted seat count to its registrations holding a seat; the caller commits.
 
     One statement per event, conditional on the drift still being there, so a registration
-    committing meanwhile is never overwritten. An event with more confirmed people than
+    committing meanwhile is never overwritten. An event with more people holding seats than
     seats cannot be put right here (someone must be cancelled or seats added): its count
     is left at its capacity, and it is reported again next time.
     """
     drifts = seat_drift()
-    confirmed = _confirmed_count()
+    holding = _holding_count()
     # The smaller of two values: min() with two arguments on SQLite, least() elsewhere.
     smaller = func.min if db.session.get_bind().dialect.name == "sqlite" else func.least
     for drift in drifts:
         db.session.execute(
             update(Event)
-            .where(Event.id == drift.event_id, Event.seats_taken != confirmed)
-            .values(seats_taken=smaller(confirmed, Event.capacity))
+            .where(Event.id == drift.event_id, Event.seats_taken != holding)
+            .values(seats_taken=smaller(holding, Event.capacity))
             .execution_options(synchronize_session=False)
         )
     return drifts

@@ -1,5 +1,5 @@
-"""The rules of registering (RSVP) and of changing one's details. Cancelling and the waiting
-list are in ``status``.
+"""The rules of registering (RSVP), whom an invitation admits, and changing one's details.
+Cancelling and the waiting list are in ``status``; confirming one's address in ``holds``.
 
 Each function takes explicit arguments, changes the session, and leaves the commit to its
 caller.
@@ -8,9 +8,10 @@ caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import addresses
@@ -19,6 +20,7 @@ from ..extensions import db
 from ..models import (
     Event,
     Invitation,
+    InvitationAdmits,
     InvitationStatus,
     Language,
     Registration,
@@ -26,8 +28,9 @@ from ..models import (
     RegistrationStatus,
     utcnow,
 )
-from ..models._base import worth_looking_up
+from ..models._base import new_token, worth_looking_up
 from .emails import ADDRESS_CHANGED, queue_status_email
+from .holds import release_expired_holds
 from .seats import claim_seat
 from .status import change_status
 
@@ -46,6 +49,14 @@ class RegistrationClosed(RegistrationError):
 
 class InvitationRequired(RegistrationError):
     """The event is by invitation only and no valid invitation came with the registration."""
+
+
+class InvitationForSomeoneElse(RegistrationError):
+    """The invitation admits only the address it was sent to, and this is another."""
+
+
+class InvitationUsedUp(RegistrationError):
+    """The invitation has already admitted every person it may."""
 
 
 class InvalidDays(RegistrationError):
@@ -125,15 +136,11 @@ def _checked_days(event: Event, days: list[date]) -> list[date]:
     return chosen
 
 
-def _admitting_invitation(event: Event, invitation: Invitation | None) -> Invitation | None:
-    """The invitation that admits this person to ``event``, or None when none is needed;
-    ``InvitationRequired`` when the event is by invitation only and none is valid."""
+def _valid_invitation(event: Event, invitation: Invitation | None) -> Invitation | None:
     if invitation is not None and (
         invitation.event_id != event.id or invitation.status is InvitationStatus.REVOKED
     ):
-        invitation = None
-    if event.invite_only and invitation is None:
-        raise InvitationRequired()
+        return None
     return invitation
 
 
@@ -143,6 +150,58 @@ def _invitation_used(invitation: Invitation) -> bool:
     ) is not None
 
 
+@dataclass(frozen=True)
+class Admission:
+    """How an invitation lets a new registration in: as the invitation's answer (linked to
+    it, once), or as one of its guests; neither when it plays no part."""
+
+    answers: Invitation | None = None
+    guest_of: Invitation | None = None
+
+
+def _admission(event: Event, invitation: Invitation | None, email_normalised: str) -> Admission:
+    """Whom ``invitation`` admits, as the event says (``invitation_admits``).
+
+    The address it was sent to is always admitted. On an invite-only event, another address
+    is refused (``InvitationForSomeoneElse``) when the invitation admits only its own, admitted
+    once when it admits anyone once (then ``InvitationUsedUp``), and admitted as a guest when
+    it admits guests (their number is checked once the registration is written, see
+    ``_guest_room``). Elsewhere anyone may register, and the invitation records its first answer.
+    """
+    if invitation is None:
+        return Admission()
+    used = _invitation_used(invitation)
+    if email_normalised == invitation.email_normalised or not event.invite_only:
+        return Admission(answers=None if used else invitation)
+    if event.invitation_admits is InvitationAdmits.GUESTS:
+        return Admission(guest_of=invitation)
+    if event.invitation_admits is InvitationAdmits.OWN_ADDRESS:
+        raise InvitationForSomeoneElse()
+    if used:
+        raise InvitationUsedUp()
+    return Admission(answers=invitation)
+
+
+def _guest_room(invitation: Invitation, registration: Registration) -> bool:
+    """Whether ``invitation`` admits ``registration`` as one more guest.
+
+    Called once the registration is written, so that simultaneous guests of one invitation
+    count one another: SQLite's write lock is held by then, and on PostgreSQL the lock on the
+    invitation's row lets one at a time count the guests committed before it.
+    """
+    db.session.execute(
+        select(Invitation.id).where(Invitation.id == invitation.id).with_for_update()
+    )
+    guests = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.guest_of_id == invitation.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.id != registration.id,
+        )
+    )
+    return guests < registration.event.invitation_guests
+
+
 def register(
     event: Event,
     details: RegistrationDetails,
@@ -150,28 +209,33 @@ def register(
     now: datetime,
     invitation: Invitation | None = None,
 ) -> RegistrationOutcome:
-    """Register a person: a seat if one is free, else the waiting list; the caller commits.
+    """Register a person: a seat if one is free, else the waiting list; the caller commits,
+    or rolls back on a RegistrationError.
 
-    Registering twice with the same address creates nothing and returns the first
-    registration with ``created=False``. The look-up finds the usual repeat; the unique
-    constraint on (event, address) decides a double click racing itself: the loser's
-    transaction is rolled back and it returns the winner's registration.
+    On an event that asks people to confirm their address, the seat (or the place in the
+    queue) is only held until they do (see ``holds``). Registering twice with the same
+    address creates nothing and returns the first registration with ``created=False``. The
+    look-up finds the usual repeat; the unique constraint on (event, address) decides a double
+    click racing itself: the loser's transaction is rolled back and it returns the winner's
+    registration.
     """
     state = event.registration_state(now)
     if state != "open":
         raise RegistrationClosed(state)
-    invitation = _admitting_invitation(event, invitation)
+    invitation = _valid_invitation(event, invitation)
+    if event.invite_only and invitation is None:
+        raise InvitationRequired()
     email, email_normalised = _checked_address(details.email)
     days = _checked_days(event, details.days)
+    if event.confirm_email:
+        release_expired_holds(now, event=event)
     existing = existing_registration(event, email_normalised)
     if existing is not None and existing.status is RegistrationStatus.CANCELLED:
         return _register_again(existing, details, days, now=now)
     if existing is not None:
         return RegistrationOutcome(existing, created=False)
 
-    # An invitation already answered by someone else (a forwarded link) admits this person
-    # too, but stays linked to its first registration.
-    linked = invitation if invitation is not None and not _invitation_used(invitation) else None
+    admission = _admission(event, invitation, email_normalised)
     registration = Registration(
         event=event,
         email=email,
@@ -180,7 +244,8 @@ def register(
         status=RegistrationStatus.CONFIRMED if event.seats_left else RegistrationStatus.WAITING,
         consented_at=now,
         created_at=now,
-        invitation_id=linked.id if linked is not None else None,
+        invitation_id=admission.answers.id if admission.answers is not None else None,
+        guest_of_id=admission.guest_of.id if admission.guest_of is not None else None,
         attendance=[RegistrationDay(day=day) for day in days],
     )
     _apply_details(registration, details)
@@ -191,15 +256,39 @@ def register(
         # A simultaneous registration took the address (or the invitation) first.
         db.session.rollback()
         return register(event, details, now=now, invitation=invitation)
-    # Last among the writes: from the claim to the commit, other registrations for this
-    # event wait (PostgreSQL's lock on the event row, SQLite's write lock).
-    status = RegistrationStatus.CONFIRMED if claim_seat(event) else RegistrationStatus.WAITING
-    registration.status = status
-    if linked is not None:
-        linked.status = InvitationStatus.ACCEPTED
-        linked.answered_at = now
-    queue_status_email(registration, "registration_confirmation")
+    if admission.guest_of is not None and not _guest_room(admission.guest_of, registration):
+        raise InvitationUsedUp()
+    _take_place(registration, now=now)
+    if admission.answers is not None:
+        admission.answers.status = InvitationStatus.ACCEPTED
+        admission.answers.answered_at = now
     return RegistrationOutcome(registration, created=True)
+
+
+def _take_place(registration: Registration, *, now: datetime) -> None:
+    """Claim a seat, else a place in the queue, and email the person; held until the address
+    is confirmed when the event asks for that.
+
+    Last among the writes: from the claim to the commit, other registrations for this event
+    wait (PostgreSQL's lock on the event row, SQLite's write lock).
+    """
+    event = registration.event
+    seated = claim_seat(event)
+    if event.confirm_email:
+        registration.status = (
+            RegistrationStatus.PENDING if seated else RegistrationStatus.PENDING_WAITING
+        )
+        registration.confirm_token = new_token()
+        registration.hold_expires_at = now + timedelta(
+            minutes=current_app.config["RSVP_HOLD_MINUTES"]
+        )
+        queue_status_email(registration, "registration_confirm_address")
+        return
+    registration.status = RegistrationStatus.CONFIRMED if seated else RegistrationStatus.WAITING
+    if registration.hold_expires_at is not None:
+        # Registering again after the event stopped asking for confirmation.
+        registration.hold_expires_at = None
+    queue_status_email(registration, "registration_confirmation")
 
 
 def _apply_details(registration: Registration, details: RegistrationDetails) -> None:
@@ -221,7 +310,8 @@ def _register_again(
     registration: Registration, details: RegistrationDetails, days: list[date], *, now: datetime
 ) -> RegistrationOutcome:
     """Someone who cancelled registers again: the same row (the address stays unique) with
-    the new details, joining the end of the queue as if new."""
+    the new details, joining the end of the queue as if new; a guest only while the
+    invitation has room for them."""
     reopened = change_status(
         registration,
         RegistrationStatus.WAITING,
@@ -234,11 +324,16 @@ def _register_again(
     if reopened is None:
         # A simultaneous attempt reopened it first.
         return RegistrationOutcome(registration, created=False)
-    if claim_seat(registration.event):
-        registration.status = RegistrationStatus.CONFIRMED
+    guest_of = (
+        db.session.get(Invitation, registration.guest_of_id)
+        if registration.guest_of_id is not None
+        else None
+    )
+    if guest_of is not None and not _guest_room(guest_of, registration):
+        raise InvitationUsedUp()
+    _take_place(registration, now=now)
     _apply_details(registration, details)
     _set_days(registration, days)
-    queue_status_email(registration, "registration_confirmation")
     return RegistrationOutcome(registration, created=True)
 
 
@@ -291,13 +386,16 @@ def _what_the_person_told(registration: Registration) -> tuple:
 
 def send_confirmation(registration: Registration) -> None:
     """Queue again the email that tells the person where they stand (the organiser's
-    "resend"): the confirmation, or the cancellation notice if they cancelled."""
-    template = (
-        "registration_cancelled"
-        if registration.status is RegistrationStatus.CANCELLED
-        else "registration_confirmation"
+    "resend"): the confirmation, the cancellation notice if they cancelled, or the link that
+    confirms their address if they have not yet."""
+    templates = {
+        RegistrationStatus.CANCELLED: "registration_cancelled",
+        RegistrationStatus.PENDING: "registration_confirm_address",
+        RegistrationStatus.PENDING_WAITING: "registration_confirm_address",
+    }
+    queue_status_email(
+        registration, templates.get(registration.status, "registration_confirmation")
     )
-    queue_status_email(registration, template)
 
 
 def send_manage_link(event: Event, email: str) -> bool:
@@ -311,5 +409,11 @@ def send_manage_link(event: Event, email: str) -> bool:
     registration = existing_registration(event, normalise_email(email))
     if registration is None:
         return False
-    queue_status_email(registration, "registration_link")
+    # Until the address is confirmed, what it needs is the link that confirms it.
+    pending = registration.status in (
+        RegistrationStatus.PENDING, RegistrationStatus.PENDING_WAITING
+    )
+    queue_status_email(
+        registration, "registration_confirm_address" if pending else "registration_link"
+    )
     return True

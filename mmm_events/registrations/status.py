@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from ..extensions import db
-from ..models import Event, Registration, RegistrationStatus
+from ..models import HOLDS_SEAT, Event, Registration, RegistrationStatus
 from .emails import queue_status_email
 from .seats import claim_seat, release_seat
 
@@ -66,10 +66,10 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
     if previous is None:
         return None
     queue_status_email(registration, "registration_cancelled")
-    if previous is not RegistrationStatus.CONFIRMED:
+    if previous not in HOLDS_SEAT:
         return None
     release_seat(registration.event)
-    return _seat_first_waiting(registration.event, now=now)
+    return seat_first_waiting(registration.event, now=now)
 
 
 def promote_registration(registration: Registration, *, now: datetime) -> bool:
@@ -88,12 +88,12 @@ def fill_free_seats(event: Event, *, now: datetime) -> list[Registration]:
     """Give the event's free seats to the people waiting, in the order they registered, and
     email each of them (seats were added); the caller commits. Returns those promoted."""
     promoted: list[Registration] = []
-    while (registration := _seat_first_waiting(event, now=now)) is not None:
+    while (registration := seat_first_waiting(event, now=now)) is not None:
         promoted.append(registration)
     return promoted
 
 
-def _seat_first_waiting(event: Event, *, now: datetime) -> Registration | None:
+def seat_first_waiting(event: Event, *, now: datetime) -> Registration | None:
     """Claim a free seat for the first person waiting; the person, or None when no seat is
     free or nobody waits. Someone who cancels meanwhile is passed over for the next."""
     if not claim_seat(event):
