@@ -268,11 +268,11 @@ def test_csv_export_cell_by_cell(organiser_client, event, people):
          "yes"],
         [str(p["elodie"].id), "Élodie Martin", "Elodie.Martin@Example.org",
          "'=HYPERLINK(\"http://evil\")", "France", "fr", "confirmed", "2027-04-02 10:00", "",
-         "", "'+33 wheelchair", "", "yes"],
+         "", "'+33 wheelchair", "no", "yes"],
         [str(p["waiting"].id), "Wanjiru 100%_sure", "wanjiru@example.org", "'@Kenya Mothers",
-         "", "en", "waiting", "2027-04-03 10:00", "", "", "", "yes", ""],
+         "", "en", "waiting", "2027-04-03 10:00", "", "", "", "yes", "no"],
         [str(p["cancelled"].id), "Carla Cancelled", "carla@example.org", "'-minus", "", "en",
-         "cancelled", "2027-04-04 10:00", "", "2027-04-05 11:30", "'\tTabbed", "yes", ""],
+         "cancelled", "2027-04-04 10:00", "", "2027-04-05 11:30", "'\tTabbed", "yes", "no"],
     ]
 
 
@@ -330,7 +330,7 @@ def test_xlsx_export(organiser_client, event, people):
     )
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=mothers4peace-registrants.xlsx"
+        'attachment; filename="mothers4peace-registrants.xlsx"'
     )
     sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -252,7 +252,9 @@ def test_waiting_list_email_and_promotion_email(app, client, smtp_server, confer
         "Amina Benali <amina@example.org>",
         "Your registration is cancelled: International Conference #Mothers4Peace",
     )
-    assert list(cancelled.iter_attachments()) == []
+    # The calendar file that takes the event out of the person's calendar.
+    assert attachment_types(cancelled) == [(f"{event.slug}.ics", "text/calendar")]
+    assert calendar_of(cancelled)["METHOD"] == "CANCEL"
     assert (promoted["To"], promoted["Subject"]) == (
         "Second Person <second@example.org>",
         "A place is free for you: International Conference #Mothers4Peace",

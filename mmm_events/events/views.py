@@ -29,8 +29,9 @@ from ..privacy.views import refuse_erased
 from ..registrations import holds, limits, status
 from ..registrations import services as registrations
 from ..registrations.emails import manage_url
+from ..registrations.ticket import check_in_qr_png, check_in_url
 from . import services
-from .calendar import event_ics
+from .calendar import registration_ics
 from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -332,9 +333,20 @@ def manage_calendar(token: str):
     registration = _registration_or_404(token)
     event = registration.event
     return Response(
-        event_ics(event, url=manage_url(registration)),
+        registration_ics(registration, url=manage_url(registration)),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+    )
+
+
+@bp.get("/manage/<token>/check-in-code.png")
+def manage_ticket(token: str):
+    """The check-in code of a confirmed place, for the manage page (no-store, like it)."""
+    registration = _registration_or_404(token)
+    if registration.status is not RegistrationStatus.CONFIRMED:
+        abort(404)
+    return Response(
+        check_in_qr_png(check_in_url(registration.check_in_token)), mimetype="image/png"
     )
 
 

@@ -122,7 +122,15 @@ class OutboxEmail(Message):
 
 def _attachment(stored: dict[str, str]) -> MailAttachment:
     attachment = Attachment.from_json(stored)
-    return MailAttachment(attachment.filename, attachment.content_type, attachment.data)
+    if attachment.content_id is None:
+        return MailAttachment(attachment.filename, attachment.content_type, attachment.data)
+    return MailAttachment(
+        attachment.filename,
+        attachment.content_type,
+        attachment.data,
+        disposition="inline",
+        headers={"Content-ID": f"<{attachment.content_id}>"},
+    )
 
 
 class _TimedConnection(Connection):

@@ -30,20 +30,33 @@ _BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file sent with an email. With a ``content_id`` it is also shown inline: the HTML
+    refers to it as ``cid:<content_id>``, and it stays a file for readers that block images."""
+
     filename: str
     content_type: str
     data: bytes
+    content_id: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {
+        stored = {
             "filename": self.filename,
             "content_type": self.content_type,
             "data": base64.b64encode(self.data).decode("ascii"),
         }
+        if self.content_id:
+            stored["content_id"] = self.content_id
+        return stored
 
     @classmethod
     def from_json(cls, value: dict[str, str]) -> Attachment:
-        return cls(value["filename"], value["content_type"], base64.b64decode(value["data"]))
+        # Rows written before inline images have no content id: plain attachments.
+        return cls(
+            value["filename"],
+            value["content_type"],
+            base64.b64decode(value["data"]),
+            value.get("content_id"),
+        )
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 One statement reads the registrations with one yes/no column per day of the event; its rows
 are fetched in batches of ``BATCH`` (a server-side cursor on PostgreSQL) and turned into
-``ExportRow`` records, read by column name. The CSV is streamed as the batches come, so that
-100,000 registrations start downloading at once and memory stays flat; the XLSX is written
-by openpyxl's write-only workbook into memory and sent whole. Cells that a spreadsheet would
-run as a formula are prefixed with an apostrophe (``neutralise``).
+``ExportRow`` records, read by column name. Both files are streamed as the batches come, so
+that 100,000 registrations start downloading at once and memory stays flat (the XLSX by
+``spreadsheet.xlsx_stream``). The CSV comes with commas, or with semicolons, the separator
+Excel expects where the decimal mark is a comma (French Excel). Cells that a spreadsheet
+would run as a formula are prefixed with an apostrophe (``neutralise``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import Response, request, send_file, stream_with_context
+from flask import Response, abort, request, stream_with_context
 from flask_babel import _
-from openpyxl import Workbook
 from sqlalchemy import exists
 
 from ..extensions import db
@@ -28,8 +28,15 @@ from ..privacy import audit
 from ..registrations.management import RegistrantFilter, filtered_query
 from .access import event_for_organiser
 from .blueprint import bp
+from .spreadsheet import MIMETYPE as XLSX_MIMETYPE
+from .spreadsheet import xlsx_stream
 
 BATCH = 2000
+# The separators the CSV export offers, by the value of its ``separator`` parameter.
+SEPARATORS = {"comma": ",", "semicolon": ";"}
+# Column widths in the XLSX, in characters: the fixed columns, then each day's.
+_WIDTHS = (14, 28, 32, 28, 16, 10, 12, 18, 18, 18, 40)
+_DAY_WIDTH = 18
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_CHARS = frozenset("".join(_FORMULA_STARTS))
@@ -72,7 +79,8 @@ def header(event: Event) -> list[str]:
 
 class ExportRow(NamedTuple):
     """One registration as exported: typed values, times in the event's time zone, and one
-    "yes" or "" per day of the event; text not yet made safe for spreadsheets."""
+    "yes" or "no" per day of the event, in the export's language; text not yet made safe for
+    spreadsheets."""
 
     number: int
     name: str
@@ -109,6 +117,7 @@ def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[ExportRow
     )
     # Plain rows from the connection: the ORM's row processing would double the time taken.
     result = db.session.connection().execute(query)
+    yes, no = _("yes"), _("no")
     for batch in result.partitions(BATCH):
         yield [
             ExportRow(
@@ -123,7 +132,7 @@ def export_batches(event: Event, f: RegistrantFilter) -> Iterator[list[ExportRow
                 checked_in_at=row.checked_in_at and row.checked_in_at.astimezone(zone),
                 cancelled_at=row.cancelled_at and row.cancelled_at.astimezone(zone),
                 needs=row.needs,
-                days=tuple("yes" if row._mapping[label] else "" for label in day_labels),
+                days=tuple(yes if row._mapping[label] else no for label in day_labels),
             )
             for row in batch
         ]
@@ -138,11 +147,13 @@ def _when(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def csv_stream(header: list[str], batches: Iterable[Iterable[list]]) -> Iterator[bytes]:
+def csv_stream(
+    header: list[str], batches: Iterable[Iterable[list]], delimiter: str = ","
+) -> Iterator[bytes]:
     """A CSV file in pieces, one per batch of rows, so that a long export starts at once and
     keeps memory flat: a byte-order mark first, so that Excel reads the file as UTF-8."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
 
     def drain() -> bytes:
         text = buffer.getvalue()
@@ -157,7 +168,9 @@ def csv_stream(header: list[str], batches: Iterable[Iterable[list]]) -> Iterator
         yield drain()
 
 
-def csv_chunks(event: Event, batches: Iterable[list[ExportRow]]) -> Iterator[bytes]:
+def csv_chunks(
+    event: Event, batches: Iterable[list[ExportRow]], delimiter: str = ","
+) -> Iterator[bytes]:
     """The registrant list as CSV, cells made safe for spreadsheets."""
     return csv_stream(
         header(event),
@@ -172,6 +185,7 @@ def csv_chunks(event: Event, batches: Iterable[list[ExportRow]]) -> Iterator[byt
             )
             for batch in batches
         ),
+        delimiter,
     )
 
 
@@ -192,8 +206,11 @@ def _filename(event: Event, extension: str) -> str:
 def export_csv(event_id: int):
     event = event_for_organiser(event_id)
     f = RegistrantFilter.from_args(request.args, event)
+    delimiter = SEPARATORS.get(request.args.get("separator", "comma"))
+    if delimiter is None:
+        abort(400)
     audit.record_at_once(audit.REGISTRANTS_EXPORTED, event_id=event.id, detail={"format": "csv"})
-    chunks = _stream(event, f)
+    chunks = _stream(event, f, delimiter)
     return Response(
         stream_with_context(chunks),
         mimetype="text/csv",
@@ -203,8 +220,8 @@ def export_csv(event_id: int):
     )
 
 
-def _stream(event: Event, f: RegistrantFilter) -> Iterator[bytes]:
-    yield from csv_chunks(event, export_batches(event, f))
+def _stream(event: Event, f: RegistrantFilter, delimiter: str) -> Iterator[bytes]:
+    yield from csv_chunks(event, export_batches(event, f), delimiter)
 
 
 @bp.get("/events/<int:event_id>/registrants.xlsx")
@@ -212,18 +229,24 @@ def export_xlsx(event_id: int):
     event = event_for_organiser(event_id)
     f = RegistrantFilter.from_args(request.args, event)
     audit.record_at_once(audit.REGISTRANTS_EXPORTED, event_id=event.id, detail={"format": "xlsx"})
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Registrants")[:31])
-    sheet.append([neutralise(h) for h in header(event)])
-    for batch in export_batches(event, f):
-        for row in batch:
-            sheet.append([_xlsx_cell(v) for v in row.cells()])
-    output = io.BytesIO()
-    workbook.save(output)
-    output.seek(0)
-    return send_file(
-        output,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=_filename(event, "xlsx"),
+    return Response(
+        stream_with_context(_xlsx_chunks(event, f)),
+        mimetype=XLSX_MIMETYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(event, "xlsx")}"',
+        },
+    )
+
+
+def _xlsx_chunks(event: Event, f: RegistrantFilter) -> Iterator[bytes]:
+    labels = header(event)
+    widths = [*_WIDTHS, *[_DAY_WIDTH] * len(event.days)]
+    yield from xlsx_stream(
+        _("Registrants"),
+        [neutralise(h) for h in labels],
+        [max(width, len(label) + 2) for width, label in zip(widths, labels, strict=True)],
+        (
+            ([_xlsx_cell(v) for v in row.cells()] for row in batch)
+            for batch in export_batches(event, f)
+        ),
     )

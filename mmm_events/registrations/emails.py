@@ -6,12 +6,16 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import mail
-from ..events.calendar import event_ics
+from ..events.calendar import registration_ics
 from ..extensions import db
 from ..models import Registration, RegistrationStatus
 from .ticket import check_in_qr_png, check_in_url
 
 RENDERER = "registration"
+# The check-in code's part in an email: the HTML shows it as <img src="cid:...">.
+TICKET_CONTENT_ID = "check-in-code@mmm-events"
+# Told to the address a registration no longer uses: nothing of the registration goes there.
+ADDRESS_CHANGED = "registration_address_changed"
 
 
 def manage_url(registration: Registration) -> str:
@@ -25,15 +29,20 @@ def confirm_url(registration: Registration) -> str | None:
     return url_for("events.manage_confirm", token=registration.confirm_token, _external=True)
 
 
-def queue_status_email(registration: Registration, template: str) -> None:
-    """Queue an email about a registration (``templates/mail/<template>``) for the worker.
+def queue_status_email(
+    registration: Registration, template: str, *, address: str | None = None
+) -> None:
+    """Queue an email about a registration (``templates/mail/<template>``) for the worker,
+    to the registration's address or to ``address``.
 
     It tells the status the registration has now, whenever it is sent; its text, calendar
     file and check-in code are written by the worker, not in the request.
     """
     mail.queue(
         mail.Recipient(
-            registration.email, registration_id=registration.id, name=registration.full_name
+            address or registration.email,
+            registration_id=registration.id,
+            name=registration.full_name,
         ),
         kind=template,
         renderer=RENDERER,
@@ -46,16 +55,20 @@ def registration_attachments(
     registration: Registration, status: RegistrationStatus
 ) -> tuple[mail.Attachment, ...]:
     """The files attached to an email about a registration in ``status``: the calendar file
-    while it stands (its address confirmed), and the check-in code to show at the door once
-    the place is confirmed."""
-    if status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
-        # Nothing to put in a calendar before the address is confirmed, nor once cancelled.
-        return ()
+    while it stands (its address confirmed; once cancelled, the one that removes the event
+    from the calendar), and the check-in code to show at the door once the place is
+    confirmed, shown in the email and attached too, for mail readers that block images."""
     event = registration.event
+    # An email written after a cancellation (a confirmation still queued) must not put the
+    # event back in the calendar: its file carries the same SEQUENCE as the cancellation's.
+    cancelled = RegistrationStatus.CANCELLED in (status, registration.status)
+    if not cancelled and status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
+        # Nothing to put in a calendar before the address is confirmed.
+        return ()
     calendar = mail.Attachment(
         filename=f"{event.slug}.ics",
         content_type="text/calendar",
-        data=event_ics(event, url=manage_url(registration), language=registration.language.value),
+        data=registration_ics(registration, url=manage_url(registration), cancelled=cancelled),
     )
     if status is not RegistrationStatus.CONFIRMED:
         return (calendar,)
@@ -63,6 +76,7 @@ def registration_attachments(
         filename="check-in-code.png",
         content_type="image/png",
         data=check_in_qr_png(check_in_url(registration.check_in_token)),
+        content_id=TICKET_CONTENT_ID,
     )
     return calendar, ticket
 
@@ -83,8 +97,9 @@ def _render_status_email(row) -> mail.Email:
     if registration is None:
         raise mail.RenderError("the registration of this email no longer exists")
     status = RegistrationStatus(row.render["status"])
+    template = row.render["template"]
     email = mail.render_email(
-        row.render["template"],
+        template,
         registration.language.value,
         registration=registration,
         status=status.value,
@@ -92,12 +107,13 @@ def _render_status_email(row) -> mail.Email:
         manage_url=manage_url(registration),
         confirm_url=confirm_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
+        ticket_src=f"cid:{TICKET_CONTENT_ID}",
+    )
+    attachments = (
+        () if template == ADDRESS_CHANGED else registration_attachments(registration, status)
     )
     return mail.Email(
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        attachments=registration_attachments(registration, status),
+        subject=email.subject, text=email.text, html=email.html, attachments=attachments
     )
 
 

@@ -26,9 +26,10 @@ from ..models import (
     Registration,
     RegistrationDay,
     RegistrationStatus,
+    utcnow,
 )
 from ..models._base import new_token, worth_looking_up
-from .emails import queue_status_email
+from .emails import ADDRESS_CHANGED, queue_status_email
 from .holds import release_expired_holds
 from .seats import claim_seat
 from .status import change_status
@@ -337,17 +338,20 @@ def _register_again(
 
 
 def update_registration(registration: Registration, details: RegistrationDetails) -> None:
-    """Change what the person told us; the caller commits.
+    """Change what the person told us, and email them the result; the caller commits.
 
     Raises ``AlreadyRegistered`` when the new address belongs to another registration of the
     same event; the caller then rolls back.
     """
     email, email_normalised = _checked_address(details.email)
     days = _checked_days(registration.event, details.days)
-    if email_normalised != registration.email_normalised:
+    changed_address = email_normalised != registration.email_normalised
+    previous_address = registration.email
+    if changed_address:
         other = existing_registration(registration.event, email_normalised)
         if other is not None and other.id != registration.id:
             raise AlreadyRegistered()
+    before = _what_the_person_told(registration)
     _set_days(registration, days)
     registration.email = email
     registration.email_normalised = email_normalised
@@ -358,6 +362,26 @@ def update_registration(registration: Registration, details: RegistrationDetails
         db.session.flush()
     except IntegrityError as exc:
         raise AlreadyRegistered() from exc
+    # The new details and an updated calendar entry to the address in use now; a word to the
+    # one it replaces, so that a change the person did not make does not go unnoticed.
+    if _what_the_person_told(registration) != before:
+        # A change of days alone leaves the row as it was: its time dates the calendar entry.
+        registration.updated_at = utcnow()
+        queue_status_email(registration, "registration_updated")
+    if changed_address:
+        queue_status_email(registration, ADDRESS_CHANGED, address=previous_address)
+
+
+def _what_the_person_told(registration: Registration) -> tuple:
+    return (
+        registration.full_name,
+        registration.email,
+        registration.organisation,
+        registration.country,
+        registration.needs,
+        registration.language,
+        tuple(sorted(registration.days)),
+    )
 
 
 def send_confirmation(registration: Registration) -> None:

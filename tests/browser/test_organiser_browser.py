@@ -94,7 +94,7 @@ def test_organiser_finds_checks_in_and_exports(
 
     page.goto(f"{live_server.url}/organiser/events/{event.id}/registrants")
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download CSV").click()
+        page.get_by_role("link", name="Download CSV (comma-separated)").click()
     download = download_info.value
     assert download.suggested_filename == f"{event.slug}-registrants.csv"
     path = tmp_path / download.suggested_filename
