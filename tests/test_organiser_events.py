@@ -163,7 +163,13 @@ def test_capacity_cannot_go_below_the_confirmed_count(
 def test_seats_added_go_to_the_people_waiting_in_order_and_they_are_emailed(
     app, client, create_event, create_user, create_registration
 ):
-    event = create_event(capacity=2, timezone="Europe/Paris")
+    # At the times the form below gives (Paris, winter): only the seats change.
+    event = create_event(
+        capacity=2,
+        timezone="Europe/Paris",
+        starts_at=datetime(2027, 1, 10, 8, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 11, 16, 30, tzinfo=UTC),
+    )
     for _ in range(2):
         create_registration(event)
     waiting = [create_registration(event, status=RegistrationStatus.WAITING) for _ in range(3)]

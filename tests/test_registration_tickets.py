@@ -151,7 +151,7 @@ def test_changing_the_address_emails_the_old_and_the_new_one(
     before = calendar_of(smtp_server.messages[0]).walk("VEVENT")[0]
     edit(client, token, event, email="amina.new@example.org")
     drain_outbox(app)
-    by_address = {m["To"]: m for m in smtp_server.messages[1:]}
+    by_address = {m["To"].addresses[0].addr_spec: m for m in smtp_server.messages[1:]}
     assert sorted(by_address) == ["amina.new@example.org", "amina@example.org"]
     old, new = by_address["amina@example.org"], by_address["amina.new@example.org"]
     assert old["Subject"] == (
@@ -195,7 +195,7 @@ def test_a_change_of_days_sends_an_updated_calendar_entry(
     edit(client, token, event, days=[event.days[0].isoformat()])
     drain_outbox(app)
     first, updated = smtp_server.messages
-    assert updated["To"] == "amina@example.org"
+    assert updated["To"] == "Amina Benali <amina@example.org>"
     assert (
         calendar_of(updated).walk("VEVENT")[0]["SEQUENCE"]
         > calendar_of(first).walk("VEVENT")[0]["SEQUENCE"]
@@ -245,3 +245,37 @@ def calendar_of_download(client, token):
 def test_the_sequence_counts_seconds_since_its_epoch():
     assert change_sequence(SEQUENCE_EPOCH + timedelta(seconds=90), None) == 90
     assert change_sequence(SEQUENCE_EPOCH, SEQUENCE_EPOCH + timedelta(days=1)) == 86400
+
+
+def test_new_event_times_reach_everyone_with_an_updated_calendar(
+    app, client, smtp_server, conference, create_user, create_registration
+):
+    from datetime import UTC, datetime
+
+    from mmm_events.models import RegistrationStatus
+
+    from .conftest import sign_in
+    from .test_organiser_events import event_form
+
+    event = conference()
+    rsvp(client, event)
+    create_registration(event, email="gone@example.org", status=RegistrationStatus.CANCELLED)
+    backdate(app)
+    drain_outbox(app)
+    before = calendar_of(smtp_server.messages[0]).walk("VEVENT")[0]
+    sign_in(client, create_user(events=(event,)))
+    moved = event_form(slug=event.slug, starts_at="2027-01-10T09:00", ends_at="2027-01-11T17:30")
+    assert client.post(f"/organiser/events/{event.id}/edit", data=moved).status_code == 302
+    # Saving again with the same times tells nobody anything.
+    assert client.post(f"/organiser/events/{event.id}/edit", data=moved).status_code == 302
+    drain_outbox(app)
+    told = smtp_server.messages[1:]
+    assert [(m["Subject"], m["To"]) for m in told] == [
+        ("New dates and times: #Mothers4Peace: Casablanca", "Amina Benali <amina@example.org>")
+    ]
+    assert "The organisers have changed the dates or times of the event." in parts(told[0])[0]
+    after = calendar_of(told[0]).walk("VEVENT")[0]
+    # The same calendar entry, moved: same UID, higher SEQUENCE, the new start.
+    assert str(after["UID"]) == str(before["UID"])
+    assert after["SEQUENCE"] > before["SEQUENCE"]
+    assert after["DTSTART"].dt.astimezone(UTC) == datetime(2027, 1, 10, 8, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ from sqlalchemy import Select, delete, insert, select, update
 from ..extensions import db
 from ..models import Event, User, event_organiser
 from ..models.texts import CONTENT_LANGUAGES
+from ..registrations.emails import queue_event_changed
 from ..slugs import slug_taken, unique_slug
 from ..text import slugify
 
@@ -118,6 +119,9 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
                 ),
             )
         db.session.refresh(event, ["capacity"])
+    rescheduled = event.id is not None and event.is_published and (
+        (event.starts_at, event.ends_at) != (moments["starts_at"], moments["ends_at"])
+    )
     for name in PLAIN_FIELDS:
         setattr(event, name, data[name] if data[name] is not None else "")
     for name, value in moments.items():
@@ -125,6 +129,8 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     write_texts(event, data["texts"], TEXT_FIELDS)
     event.slug = slug
     db.session.flush()
+    if rescheduled:
+        queue_event_changed(event)
     return event
 
 

@@ -51,6 +51,22 @@ def queue_status_email(
     )
 
 
+def queue_event_changed(event) -> int:
+    """Tell everyone holding a seat or waiting for one that the event's times changed, each
+    with a calendar entry that replaces the one they have (a higher SEQUENCE)."""
+    people = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING]),
+        )
+        .order_by(Registration.id)
+    ).all()
+    for registration in people:
+        queue_status_email(registration, "event_changed")
+    return len(people)
+
+
 def registration_attachments(
     registration: Registration, status: RegistrationStatus
 ) -> tuple[mail.Attachment, ...]:
