@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from bench.bench_registration import SECRET, WORKERS
-from bench.database import postgres_url, reset_postgres
+from bench.database import engines, reset_postgres
 from bench.servers import free_port, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,16 +133,11 @@ def report(r: dict) -> None:
 
 
 def main() -> None:
-    engines = [("SQLite", "sqlite")]
-    postgres = postgres_url()
-    if postgres:
-        engines.append(("PostgreSQL", postgres))
-    else:
-        print("PostgreSQL: skipped (set BENCH_DATABASE_URL to a database it may wipe)")
+    found = engines()
     print(f"gunicorn, {WORKERS} sync workers on {os.cpu_count()} CPUs, for both apps; "
           f"{CLIENTS} clients from another process; {ROUNDS} alternating rounds of "
           f"{ROUND_SECONDS:.0f} s; medians of the rounds")
-    for label, url in engines:
+    for label, url in found:
         report(run_engine(label, url))
 
 

@@ -43,7 +43,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, insert, text
 
-from bench.database import postgres_url, reset_postgres
+from bench.database import engines, reset_postgres
 from bench.loadgen import CSRF
 from bench.servers import free_port, start_gunicorn, start_mail_worker, stop
 
@@ -349,16 +349,11 @@ def report(r: dict) -> None:
 
 
 def main() -> None:
-    engines = [("SQLite", "sqlite")]
-    postgres = postgres_url()
-    if postgres:
-        engines.append(("PostgreSQL", postgres))
-    else:
-        print("PostgreSQL: skipped (set BENCH_DATABASE_URL to a database it may wipe)")
+    found = engines()
     print(f"gunicorn, {WORKERS} sync workers on {os.cpu_count()} CPUs; load from another "
           f"process; a and b: {ROUNDS} alternating rounds of {SECONDS / ROUNDS:.0f} s; "
           f"CPU time over {COMPLETE_REGISTRATIONS} complete registrations by one client")
-    for label, url in engines:
+    for label, url in found:
         report(run_engine(label, url))
 
 

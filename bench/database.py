@@ -25,3 +25,15 @@ def reset_postgres(url: str) -> None:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def engines() -> list[tuple[str, str]]:
+    """The engines a benchmark runs on, as (label, "sqlite" or the PostgreSQL URL): SQLite
+    always, PostgreSQL when BENCH_DATABASE_URL names a database it may wipe."""
+    found = [("SQLite", "sqlite")]
+    postgres = postgres_url()
+    if postgres:
+        found.append(("PostgreSQL", postgres))
+    else:
+        print("PostgreSQL: skipped (set BENCH_DATABASE_URL to a database it may wipe)")
+    return found
