@@ -46,6 +46,8 @@ def _env_int(name: str, default: int) -> int:
 
 def from_environment(instance_path: str) -> dict:
     """Settings taken from the process environment, with their defaults."""
+    # One long table on purpose: every setting an administrator may change is read here, in
+    # one place, beside its default, as the README's table lists them.
     sqlite_default = "sqlite:///" + str(Path(instance_path) / "mmm_events.sqlite3")
     mail_server = os.environ.get("MAIL_SERVER", "")
     return {

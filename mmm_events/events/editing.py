@@ -73,6 +73,8 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     ``data["timezone"]``, the texts as ``data["texts"][language][field]``. Raises EventError,
     with nothing changed, when a rule is broken.
     """
+    # Longer than most: creating and editing share every check, and all of them run before
+    # the first write, so that a refusal changes nothing.
     main_language = data["main_language"]
     if not (data["texts"].get(main_language) or {}).get("title"):
         raise EventError(

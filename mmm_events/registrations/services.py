@@ -219,6 +219,8 @@ def register(
     click racing itself: the loser's transaction is rolled back and it returns the winner's
     registration.
     """
+    # Longer than most: the rules are checked in the order a person is told about them, all
+    # before the first write, so that a refusal leaves nothing to undo.
     state = event.registration_state(now)
     if state != "open":
         raise RegistrationClosed(state)
