@@ -161,7 +161,7 @@ class Cluster:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.port}"
 
-    def wait_for(self, url: str, seconds: float = 60) -> None:
+    def wait_for(self, url: str, seconds: float = 180) -> None:
         deadline = time.monotonic() + seconds
         while http_status(url) != 200:
             if time.monotonic() > deadline:
