@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relation
 from ..extensions import db
 from ..text import render_markdown
 from ._base import UTCDateTime, utcnow
-from .texts import DEFAULT_LANGUAGE, MainLanguageText, language_check
+from .texts import DEFAULT_LANGUAGE, MainLanguageText, WrittenInLanguages, language_check
 
 if TYPE_CHECKING:
     from .users import User
@@ -45,7 +45,7 @@ class InvitationAdmits(enum.StrEnum):
     GUESTS = "guests"  # its address, and up to ``invitation_guests`` other people
 
 
-class Event(db.Model):
+class Event(WrittenInLanguages, db.Model):
     __tablename__ = "event"
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
@@ -115,11 +115,6 @@ class Event(db.Model):
     venue = MainLanguageText()
     invitation_subject = MainLanguageText()
     invitation_message = MainLanguageText()
-
-    def __init__(self, **fields) -> None:
-        # The main language first: the texts given beside it are written in it.
-        self.main_language = fields.pop("main_language", DEFAULT_LANGUAGE)
-        super().__init__(**fields)
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"

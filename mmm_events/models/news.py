@@ -11,11 +11,11 @@ from ..extensions import db
 from ..text import render_markdown
 from ._base import UTCDateTime, utcnow
 from .events import Event
-from .texts import DEFAULT_LANGUAGE, MainLanguageText, language_check
+from .texts import DEFAULT_LANGUAGE, MainLanguageText, WrittenInLanguages, language_check
 from .users import User
 
 
-class NewsPost(db.Model):
+class NewsPost(WrittenInLanguages, db.Model):
     __tablename__ = "news_post"
     __table_args__ = (language_check("main_language"),)
 
@@ -50,11 +50,6 @@ class NewsPost(db.Model):
     summary = MainLanguageText()
     body = MainLanguageText()
     body_html = MainLanguageText()
-
-    def __init__(self, **fields) -> None:
-        # The main language first: the texts given beside it are written in it.
-        self.main_language = fields.pop("main_language", DEFAULT_LANGUAGE)
-        super().__init__(**fields)
 
     def __repr__(self) -> str:
         return f"<NewsPost {self.slug}>"

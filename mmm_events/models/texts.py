@@ -20,6 +20,15 @@ def language_check(column: str) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_known")
 
 
+class WrittenInLanguages:
+    """A model whose texts live per language (events, news): its main language is set before
+    the texts given to the constructor, which are written in it."""
+
+    def __init__(self, **fields) -> None:
+        self.main_language = fields.pop("main_language", DEFAULT_LANGUAGE)
+        super().__init__(**fields)
+
+
 class MainLanguageText:
     """A text attribute of the main language, read and written through the owner's ``texts``.
 
