@@ -40,6 +40,7 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, func, select, text
 
 from bench.database import reset_postgres
+from bench.servers import RSVP_LIMITS_UNDER_LOAD
 from scripts.cluster import Cluster, Settings
 
 DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/mmm_cluster_bench"
@@ -339,7 +340,8 @@ def main() -> None:
             environment={"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port),
                          "MAIL_BATCH_SIZE": str(BATCH), "MAIL_WORKER_THREADS":
                          str(THREADS_PER_WORKER), "MAIL_TIMEOUT": "1",
-                         "MAIL_LEASE_SECONDS": "10", "MAIL_POLL_SECONDS": "1"},
+                         "MAIL_LEASE_SECONDS": "10", "MAIL_POLL_SECONDS": "1",
+                         **RSVP_LIMITS_UNDER_LOAD},
         )
         cluster = Cluster(settings)
         cluster.ensure_database()

@@ -45,7 +45,13 @@ from sqlalchemy import create_engine, insert, text
 
 from bench.database import engines, reset_postgres
 from bench.loadgen import CSRF
-from bench.servers import free_port, start_gunicorn, start_mail_worker, stop
+from bench.servers import (
+    RSVP_LIMITS_UNDER_LOAD,
+    free_port,
+    start_gunicorn,
+    start_mail_worker,
+    stop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/bench/insert-one-row"
@@ -283,6 +289,7 @@ def run_engine(label: str, url: str) -> dict:
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": str(smtp.port),
             "MAIL_POLL_SECONDS": "1",
+            **RSVP_LIMITS_UNDER_LOAD,
         }
         server = start_gunicorn(
             "bench.bench_registration:bench_app()", port, env, WORKERS, "/events/"

@@ -235,7 +235,7 @@ def render_queued(row: OutboxMessage) -> mail.Email:
     """The worker's renderer: the email for the row's invitee, written now from the wording
     and options recorded when it was queued (a test goes to a sample invitee)."""
     spec = row.render or {}
-    event = db.session.get(Event, row.event_id) if row.event_id is not None else None
+    event = row.event
     if spec.get("test"):
         if event is None:
             raise mail.RenderError("the event of this invitation no longer exists")
@@ -243,7 +243,7 @@ def render_queued(row: OutboxMessage) -> mail.Email:
             event, email=row.recipient, name=spec["name"], language=Language(spec["language"])
         )
     else:
-        invitation = db.session.get(Invitation, row.invitation_id) if row.invitation_id else None
+        invitation = row.invitation
         if invitation is None:
             raise mail.RenderError("the invitation of this email no longer exists")
         event = invitation.event

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ._base import UTCDateTime, utcnow
 from .registrations import _enum
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .invitations import Invitation
+    from .registrations import Registration
 
 
 class OutboxStatus(enum.StrEnum):
@@ -70,6 +76,11 @@ class OutboxMessage(db.Model):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="SET NULL"), index=True
     )
+    # What the email is about, for the worker's renderers, which load them for a whole batch
+    # at once (``worker.deliver_due``). Read-only: the ids above are what is written.
+    event: Mapped[Event | None] = relationship(viewonly=True)
+    registration: Mapped[Registration | None] = relationship(viewonly=True)
+    invitation: Mapped[Invitation | None] = relationship(viewonly=True)
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.kind} {self.status.value}>"

@@ -57,9 +57,7 @@ def queue_message(
 
 
 def render_message(row) -> mail.Email:
-    registration = None
-    if row.registration_id is not None:
-        registration = db.session.get(Registration, row.registration_id)
+    registration = row.registration
     if registration is None:
         raise mail.RenderError("the registration of this email no longer exists")
     event = registration.event

@@ -107,9 +107,7 @@ def render_status_email(row) -> mail.Email:
 
 
 def _render_status_email(row) -> mail.Email:
-    registration = db.session.scalar(
-        select(Registration).where(Registration.id == row.registration_id)
-    )
+    registration = row.registration
     if registration is None:
         raise mail.RenderError("the registration of this email no longer exists")
     status = RegistrationStatus(row.render["status"])
