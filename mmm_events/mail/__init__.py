@@ -2,7 +2,9 @@
 
 ``queue`` is the one way to send an email: it adds rows to the caller's transaction, and the
 mail worker (``worker.py``) writes each with the renderer the row names (the one list is in
-``renderers.py``) and delivers it with Flask-Mail.
+``renderers.py``) and delivers it with Flask-Mail. What else changes the outbox is here too:
+``retry_failed`` (the organiser's retry), ``drop_unsent`` and ``empty_old_bodies`` (personal
+data erased, or kept no longer).
 """
 
 from .outbox import (
@@ -11,6 +13,8 @@ from .outbox import (
     Recipient,
     Renderer,
     RenderError,
+    drop_unsent,
+    empty_old_bodies,
     fill,
     queue,
     render_email,
@@ -23,6 +27,8 @@ __all__ = [
     "Recipient",
     "RenderError",
     "Renderer",
+    "drop_unsent",
+    "empty_old_bodies",
     "fill",
     "queue",
     "render_email",

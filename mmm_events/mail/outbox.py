@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import insert, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -207,3 +207,33 @@ def retry_failed(*, now: datetime, message_id: int | None = None) -> int:
     if message_id is not None:
         statement = statement.where(OutboxMessage.id == message_id)
     return db.session.execute(statement).rowcount
+
+
+def drop_unsent(where) -> int:
+    """Delete the emails still waiting to go that ``where`` picks: their person was erased,
+    or their event's personal data purged, so nobody is left to write to. Returns how many."""
+    return db.session.execute(
+        delete(OutboxMessage)
+        .where(where, OutboxMessage.status == OutboxStatus.QUEUED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def empty_old_bodies(*, finished_before: datetime, dry_run: bool = False) -> int:
+    """Empty what emails finished (sent, or given up) before ``finished_before`` said, and
+    their attachments; the row stays, as the record that an email of that kind went to that
+    address. Returns how many (on a dry run, how many it would empty)."""
+    old = and_(
+        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) <= finished_before,
+        or_(OutboxMessage.text_body != "", OutboxMessage.html_body != ""),
+    )
+    count = db.session.scalar(select(func.count(OutboxMessage.id)).where(old))
+    if count and not dry_run:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(old)
+            .values(text_body="", html_body="", attachments=[], headers={})
+            .execution_options(synchronize_session=False)
+        )
+    return count

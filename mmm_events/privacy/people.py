@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, false, func, insert, or_, select, true, update
+from sqlalchemy import false, func, insert, or_, select, true, update
 
+from .. import mail
 from ..addresses import normalise_email
 from ..auth.limits import account_digest
 from ..extensions import db
@@ -23,8 +24,6 @@ from ..models import (
     Event,
     Invitation,
     InvitationStatus,
-    OutboxMessage,
-    OutboxStatus,
     Registration,
     RegistrationStatus,
 )
@@ -253,12 +252,7 @@ def erase(person: Person, *, reason: str, now: datetime) -> ErasureReport:
     the suppression list and the audit log keep only the keyed hash they already hold."""
     cancelled = _cancel_places(person.registration_ids, now=now)
     _stop_invitations(person.invitation_ids)
-    outbox = OutboxMessage.__table__
-    db.session.execute(
-        delete(outbox)
-        .where(_rows_of("outbox_message", person), outbox.c.status == OutboxStatus.QUEUED)
-        .execution_options(synchronize_session=False)
-    )
+    mail.drop_unsent(_rows_of("outbox_message", person))
     erased = {}
     for name in person_tables():
         table = db.metadata.tables[name]

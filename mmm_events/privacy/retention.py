@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, select
 
+from .. import mail
 from ..extensions import db
 from ..models import (
     Erasure,
     Event,
     Invitation,
     OutboxMessage,
-    OutboxStatus,
     PendingImport,
     Registration,
 )
@@ -99,11 +99,7 @@ def _purge_event(event: Event, *, dry_run: bool, now: datetime) -> EventPurge | 
         return None
     if not dry_run:
         # Emails still waiting after all this time would go to emptied addresses.
-        db.session.execute(
-            delete(OutboxMessage)
-            .where(OutboxMessage.event_id == event.id, OutboxMessage.status == OutboxStatus.QUEUED)
-            .execution_options(synchronize_session=False)
-        )
+        mail.drop_unsent(OutboxMessage.event_id == event.id)
         anonymise("registration", Registration.event_id == event.id)
         anonymise("invitation", Invitation.event_id == event.id)
         anonymise("outbox_message", OutboxMessage.event_id == event.id)
@@ -113,29 +109,6 @@ def _purge_event(event: Event, *, dry_run: bool, now: datetime) -> EventPurge | 
             "registrations": len(registrations), "invitations": len(invitations),
         })
     return EventPurge(event, len(registrations), len(invitations))
-
-
-def _old_bodies(now: datetime):
-    """Finished emails older than the configured age whose bodies are still there."""
-    cutoff = now - timedelta(days=current_app.config["PRIVACY_OUTBOX_BODY_DAYS"])
-    return and_(
-        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
-        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) <= cutoff,
-        or_(OutboxMessage.text_body != "", OutboxMessage.html_body != ""),
-    )
-
-
-def _purge_outbox_bodies(*, dry_run: bool, now: datetime) -> int:
-    condition = _old_bodies(now)
-    count = db.session.scalar(select(func.count(OutboxMessage.id)).where(condition))
-    if count and not dry_run:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(condition)
-            .values(text_body="", html_body="", attachments=[], headers={})
-            .execution_options(synchronize_session=False)
-        )
-    return count
 
 
 def _expired_uploads(*, dry_run: bool, now: datetime) -> int:
@@ -153,7 +126,10 @@ def purge(*, now: datetime, dry_run: bool = False) -> PurgeReport:
     """Apply every retention rule once; the caller commits (nothing to commit on a dry run)."""
     report = PurgeReport()
     # Bodies first, so that a dry run counts what the real run does.
-    report.outbox_bodies = _purge_outbox_bodies(dry_run=dry_run, now=now)
+    report.outbox_bodies = mail.empty_old_bodies(
+        finished_before=now - timedelta(days=current_app.config["PRIVACY_OUTBOX_BODY_DAYS"]),
+        dry_run=dry_run,
+    )
     for event in _expired_events(now):
         done = _purge_event(event, dry_run=dry_run, now=now)
         if done is not None:
