@@ -60,7 +60,7 @@ CLIENTS = 32
 SECONDS = 6.0
 ROUNDS = 3
 COMPLETE_REGISTRATIONS = 200
-WORKERS = max(2, os.cpu_count() or 2)
+WORKERS = int(os.environ.get("BENCH_WORKERS", max(2, os.cpu_count() or 2)))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The open-loop arrival rate, as a share of the closed-loop throughput at CLIENTS clients.
 OPEN_LOOP_LOAD = 0.5

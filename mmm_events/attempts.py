@@ -72,10 +72,14 @@ def refused_until(
         query = query.where(AccountAttempt.address_digest == address)
     if excluding is not None:
         query = query.where(AccountAttempt.id != excluding)
-    recent = db.session.scalars(query.order_by(AccountAttempt.at.desc()).limit(amount)).all()
-    if len(recent) < amount:
+    # The window is full when it holds ``amount`` attempts: the oldest of those says when it
+    # has room again. One row read from the index, however busy the window.
+    oldest_counted = db.session.scalar(
+        query.order_by(AccountAttempt.at.desc()).offset(amount - 1).limit(1)
+    )
+    if oldest_counted is None:
         return None
-    return recent[-1] + period
+    return oldest_counted + period
 
 
 def withdraw(attempt_id: int) -> None:

@@ -8,9 +8,7 @@ of it fits under (at worst two of them refuse each other). A refused RSVP is wit
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from sqlalchemy import and_, case, func, select
+from datetime import datetime
 
 from .. import attempts
 from ..attempts import TooManyAttempts
@@ -40,12 +38,16 @@ def count_rsvp(event: Event, client_address: str, *, now: datetime) -> None:
     _commit_keeping_what_was_read()
     if row.id % PRUNE_EVERY == 0:
         attempts.prune((AttemptKind.RSVP,), now - max(per_address[1], per_event[1]))
-    from_address, for_event = _counts(row, now, per_address[1], per_event[1])
     refusals = []
-    if from_address >= per_address[0]:
-        refusals.append(_until(row, now, per_address, address=row.address_digest))
-    if for_event >= per_event[0]:
-        refusals.append(_until(row, now, per_event, account=row.account_digest))
+    for limit, counted in (
+        (per_address, {"address": row.address_digest}),
+        (per_event, {"account": row.account_digest}),
+    ):
+        until = attempts.refused_until(
+            AttemptKind.RSVP, now=now, limit=limit, excluding=row.id, **counted
+        )
+        if until is not None:
+            refusals.append(until)
     if refusals:
         attempts.withdraw(row.id)
         db.session.commit()
@@ -61,35 +63,3 @@ def _commit_keeping_what_was_read() -> None:
         session.commit()
     finally:
         session.expire_on_commit = True
-
-
-def _counts(
-    row: AccountAttempt, now: datetime, address_period: timedelta, event_period: timedelta
-) -> tuple[int, int]:
-    """The other RSVPs in each window, from this address and for this event: one query."""
-    def within(condition, period: timedelta):
-        return func.coalesce(
-            func.sum(case((and_(condition, AccountAttempt.at > now - period), 1), else_=0)), 0
-        )
-
-    counts = db.session.execute(
-        select(
-            within(AccountAttempt.address_digest == row.address_digest, address_period),
-            within(AccountAttempt.account_digest == row.account_digest, event_period),
-        ).where(
-            AccountAttempt.kind == AttemptKind.RSVP,
-            AccountAttempt.at > now - max(address_period, event_period),
-            (AccountAttempt.address_digest == row.address_digest)
-            | (AccountAttempt.account_digest == row.account_digest),
-            AccountAttempt.id != row.id,
-        )
-    ).one()
-    return int(counts[0]), int(counts[1])
-
-
-def _until(row: AccountAttempt, now: datetime, limit: tuple[int, timedelta], **which) -> datetime:
-    """When the window that is full has room again."""
-    until = attempts.refused_until(
-        AttemptKind.RSVP, now=now, limit=limit, excluding=row.id, **which
-    )
-    return until or now
