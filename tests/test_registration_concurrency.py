@@ -27,29 +27,12 @@ SEATS = 50
 
 
 def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_url, create_event):
-    if database_url.startswith("sqlite"):
-        # One connection per thread; writers queue on SQLite's lock (busy timeout).
-        engine_options = {"connect_args": {"timeout": 60}, "pool_size": PEOPLE,
-                          "max_overflow": 0}
-    else:
-        # Enough for real contention, well below the server's max_connections.
-        engine_options = {"pool_size": 15, "max_overflow": 15, "pool_timeout": 120}
-    app = make_app(
-        SERVER_NAME=REGISTRATION_SERVER_NAME,
-        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
-        # Everyone here comes from one address: the limit is set for this many people.
-        RSVP_LIMIT_PER_IP=f"{PEOPLE} per 10 minutes",
-    )
+    # Everyone here comes from one address: the limit is set for this many people.
+    app = threaded_app(make_app, database_url, PEOPLE, RSVP_LIMIT_PER_IP=f"{PEOPLE} per 10 minutes")
     event = create_event(capacity=SEATS)
     days = [d.isoformat() for d in event.days]
-    start = threading.Barrier(PEOPLE)
-    results: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def person(n: int) -> None:
-        client = app.test_client()
-        data = {
+    forms = [
+        {
             "full_name": f"Person {n}",
             "email": f"person{n}@example.org",
             "country": "Morocco",
@@ -57,23 +40,12 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
             "consent": "y",
             "days": days,
         }
-        try:
-            start.wait()
-            status = client.post(f"/events/{event.slug}", data=data).status_code
-            with lock:
-                results.append(status)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            with lock:
-                errors.append(exc)
+        for n in range(PEOPLE)
+    ]
 
-    threads = [threading.Thread(target=person, args=(n,)) for n in range(PEOPLE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = fire_at_once(app, [f"/events/{event.slug}"] * PEOPLE, forms)
 
-    assert errors == []
-    assert Counter(results) == {303: PEOPLE}
+    assert codes == {303: PEOPLE}
     with app.app_context():
         by_status = dict(
             db.session.execute(
@@ -105,29 +77,32 @@ def threaded_app(make_app, database_url, people: int, **overrides):
     )
 
 
-def fire_at_once(app, paths: list[str], prepare=None) -> Counter:
-    """POST to each path from its own thread and client (first given to ``prepare``, say to
-    sign in), all released together; the response codes. Any exception in a thread fails
-    the test."""
+def fire_at_once(app, paths: list[str], forms: list[dict] | None = None, prepare=None) -> Counter:
+    """POST to each path (with the form of the same rank, if any) from its own thread and
+    client (first given to ``prepare``, say to sign in), all released together; the response
+    codes. Any exception in a thread fails the test."""
     start = threading.Barrier(len(paths))
     results: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def post(path: str) -> None:
+    def post(path: str, form: dict | None) -> None:
         client = app.test_client()
         try:
             if prepare is not None:
                 prepare(client)
             start.wait()
-            status = client.post(path).status_code
+            status = client.post(path, data=form).status_code
             with lock:
                 results.append(status)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             with lock:
                 errors.append(exc)
 
-    threads = [threading.Thread(target=post, args=(path,)) for path in paths]
+    threads = [
+        threading.Thread(target=post, args=(path, form))
+        for path, form in zip(paths, forms or [None] * len(paths), strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -310,33 +285,6 @@ def test_an_organiser_cancelling_twice_at_once_cancels_and_promotes_once(
 # The RSVP guards racing themselves ------------------------------------------------------------
 
 
-def post_at_once(app, path: str, forms: list[dict]) -> Counter:
-    """POST each form to ``path`` from its own thread and client, all released together."""
-    start = threading.Barrier(len(forms))
-    results: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def post(form: dict) -> None:
-        client = app.test_client()
-        try:
-            start.wait()
-            status = client.post(path, data=form).status_code
-            with lock:
-                results.append(status)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=post, args=(form,)) for form in forms]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return Counter(results)
-
-
 def test_guests_of_one_invitation_arriving_at_once_never_exceed_their_number(
     make_app, database_url, create_event
 ):
@@ -364,7 +312,7 @@ def test_guests_of_one_invitation_arriving_at_once_never_exceed_their_number(
         for n in range(12)
     ]
 
-    codes = post_at_once(app, f"/events/{event.slug}", forms)
+    codes = fire_at_once(app, [f"/events/{event.slug}"] * len(forms), forms)
 
     assert codes == {303: 3, 422: 9}
     with app.app_context():
