@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bench.bench_registration import SECRET, WORKERS
 from bench.database import engines, reset_postgres
+from bench.report import print_failures, print_rows
 from bench.servers import free_port, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,10 +127,10 @@ def report(r: dict) -> None:
     low, high = r["spread"]
     figure = (f"{r['a']:.0f} / {r['b']:.0f} req/s = {r['ratio']:.3f} "
               f"(rounds {low:.3f}-{high:.3f})")
-    verdict = "met" if r["ratio"] >= TARGET else "NOT MET"
-    print(f"{r['label']}: {'event page / hello throughput':<32} {figure:<50} "
-          f"target >= {TARGET} {verdict}")
-    print(f"{r['label']}: {r['errors']} failed requests")
+    print_rows(r["label"], [
+        ("event page / hello throughput", figure, f">= {TARGET}", r["ratio"] >= TARGET),
+    ])
+    print_failures(r["label"], r["errors"])
 
 
 def main() -> None:

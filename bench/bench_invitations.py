@@ -23,7 +23,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.database import postgres_url, reset_postgres
+from bench.servers import free_port
 
 COUNT = 10_000
 # What the relay takes to accept one message; the limit of one connection is its inverse.
@@ -43,12 +43,6 @@ RELAY_SECONDS = 0.020
 BASELINE_COUNT = 2_000
 SECRET = "benchmark-secret-key-not-for-production"
 SERVER_NAME = "events.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve_smtp(port: int, received, most_open, ready, stop) -> None:

@@ -45,6 +45,7 @@ from sqlalchemy import create_engine, insert, text
 
 from bench.database import engines, reset_postgres
 from bench.loadgen import CSRF
+from bench.report import print_failures, print_rows
 from bench.servers import (
     RSVP_LIMITS_UNDER_LOAD,
     free_port,
@@ -340,9 +341,7 @@ def report(r: dict) -> None:
         ("CPU per complete registration (3 requests + email)",
          f"{r['cpu_ms']:.1f} ms", "< 20 ms (pretix: 500 ms per order / 25)", r["cpu_ms"] < 20),
     ]
-    for name, figure, target, met in rows:
-        verdict = "met" if met else "NOT MET"
-        print(f"{r['label']}: {name:<52} {figure:<34} target {target:<40} {verdict}")
+    print_rows(r["label"], rows)
     # Little's law: with 32 clients always waiting on an answer, the mean latency is 32 over
     # the throughput, whatever the code; on few CPUs that alone exceeds 8 x one client's, so
     # the closed-loop line measures the number of CPUs more than the code. The open-loop line
@@ -352,7 +351,7 @@ def report(r: dict) -> None:
     print(f"{r['label']}: (closed loop, mean latency by Little's law: {CLIENTS} / {r['a']:.0f}"
           f" req/s = {little:.0f} ms = {little / r['single_p50']:.1f} x one client's p50, on "
           f"{os.cpu_count()} CPUs)")
-    print(f"{r['label']}: {r['errors']} failed requests")
+    print_failures(r["label"], r["errors"])
 
 
 def main() -> None:

@@ -83,40 +83,39 @@ class BareClient:
         return status == 200
 
 
-def run(make_client, threads: int, seconds: float) -> dict:
-    """Every client is ready (the RSVP clients have read the form) before the clock starts,
-    so that the measured seconds hold only the measured requests."""
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    clients = [make_client() for _ in range(threads)]
-    deadline = 0.0
-
-    def worker(send):
-        nonlocal errors
-        mine, failed = [], 0
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            ok = send()
-            mine.append((time.perf_counter() - started) * 1000)
-            failed += not ok
-        with lock:
-            latencies.extend(mine)
-            errors += failed
-
-    pool = [threading.Thread(target=worker, args=(send,)) for send in clients]
-    started = time.perf_counter()
-    deadline = started + seconds
+def _measure(clients, work, started: float) -> dict:
+    """Each client's ``work`` in a thread of its own, all at once; what they measured. ``work``
+    returns that client's latencies (milliseconds) and how many of its requests failed."""
+    done: list[tuple[list[float], int]] = []
+    pool = [threading.Thread(target=lambda s=send: done.append(work(s))) for send in clients]
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
     return {
-        "requests": len(latencies),
-        "errors": errors,
+        "requests": sum(len(latencies) for latencies, _ in done),
+        "errors": sum(failed for _, failed in done),
         "seconds": time.perf_counter() - started,
-        "latencies_ms": latencies,
+        "latencies_ms": [ms for latencies, _ in done for ms in latencies],
     }
+
+
+def run(make_client, threads: int, seconds: float) -> dict:
+    """Every client is ready (the RSVP clients have read the form) before the clock starts,
+    so that the measured seconds hold only the measured requests."""
+    clients = [make_client() for _ in range(threads)]
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    def work(send) -> tuple[list[float], int]:
+        mine, failed = [], 0
+        while time.perf_counter() < deadline:
+            sent = time.perf_counter()
+            failed += not send()
+            mine.append((time.perf_counter() - sent) * 1000)
+        return mine, failed
+
+    return _measure(clients, work, started)
 
 
 def run_open(make_client, threads: int, seconds: float, rate: float) -> dict:
@@ -129,9 +128,6 @@ def run_open(make_client, threads: int, seconds: float, rate: float) -> dict:
     """
     clients = [make_client() for _ in range(threads)]
     arrivals: queue.SimpleQueue = queue.SimpleQueue()
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
     randomness = random.Random(9)
     started = time.perf_counter()
     moment = started
@@ -143,8 +139,7 @@ def run_open(make_client, threads: int, seconds: float, rate: float) -> dict:
     for _ in clients:
         arrivals.put(None)
 
-    def worker(send):
-        nonlocal errors
+    def work(send) -> tuple[list[float], int]:
         mine, failed = [], 0
         while (arrived := arrivals.get()) is not None:
             wait = arrived - time.perf_counter()
@@ -152,21 +147,9 @@ def run_open(make_client, threads: int, seconds: float, rate: float) -> dict:
                 time.sleep(wait)
             failed += not send()
             mine.append((time.perf_counter() - arrived) * 1000)
-        with lock:
-            latencies.extend(mine)
-            errors += failed
+        return mine, failed
 
-    pool = [threading.Thread(target=worker, args=(send,)) for send in clients]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "seconds": time.perf_counter() - started,
-        "latencies_ms": latencies,
-    }
+    return _measure(clients, work, started)
 
 
 def main() -> None:

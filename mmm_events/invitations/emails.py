@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from flask import url_for
 from flask_babel import force_locale
@@ -56,7 +57,20 @@ def placeholder_values(event: Event, invitation: Invitation, dates: str) -> dict
     }
 
 
+# The calendar file of an event in each language, written once for the event as loaded: the
+# worker loads the event once per batch, so a batch of invitations shares one file per
+# language instead of writing the same one for every invitee. Gone with the loaded event.
+_calendars: WeakKeyDictionary[Event, dict[str, mail.Attachment]] = WeakKeyDictionary()
+
+
 def calendar_attachment(event: Event, language: str) -> mail.Attachment:
+    written = _calendars.setdefault(event, {})
+    if language not in written:
+        written[language] = _calendar_attachment(event, language)
+    return written[language]
+
+
+def _calendar_attachment(event: Event, language: str) -> mail.Attachment:
     from ..events.calendar import event_ics
 
     url = url_for("events.detail", slug=event.slug, _external=True)
