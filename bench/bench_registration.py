@@ -1,8 +1,10 @@
 """Registration under load: the RSVP against a bare insert, its latency under concurrency and
 with a slow mail server, and the CPU time one complete registration costs.
 
-The app runs under gunicorn on a free port; the load comes from a second process
-(``bench.loadgen``: threads and http.client). Measured in the same run, on SQLite and, when
+The app runs under gunicorn on a free port (BENCH_WORKERS sync workers, by default one per
+CPU); the load comes from a second process (``bench.loadgen``: threads and http.client), all
+from one address, under RSVP limits still counted on every RSVP but over a one-second window
+(``bench.servers.RSVP_LIMITS_UNDER_LOAD``). Measured in the same run, on SQLite and, when
 BENCH_DATABASE_URL names one, on PostgreSQL (its public schema is dropped and rebuilt):
 
   (a) RSVP POST: the full form with its CSRF token, validation, the seat claim, the insert
