@@ -171,27 +171,16 @@ def registration_counts(event: Event) -> Counts:
 def registrant_page(
     event: Event, f: RegistrantFilter, number: int, per_page: int = PER_PAGE
 ) -> Page:
-    number = max(number, 1)
-    if f.q:
-        # A search reads every row of the event whatever happens; counting the matches in the
-        # same statement (a window) reads them once instead of twice.
-        rows = db.session.execute(
-            filtered_query(event, f, Registration, func.count().over())
-            .options(selectinload(Registration.attendance))
-            .limit(per_page)
-            .offset((number - 1) * per_page)
-        ).all()
-        if rows:
-            return Page(
-                items=[row[0] for row in rows], number=number, total=rows[0][1], per_page=per_page
-            )
+    # Two statements, the count and the page: a page of a common search is found in the
+    # first rows read, and counting alone reads the rest once (a window counting beside the
+    # page would keep every match in memory and sort them all).
     total = db.session.scalar(
         filtered_query(event, f, func.count(Registration.id)).order_by(None)
     )
     if total == 0:
         return Page(items=[], number=1, total=0, per_page=per_page)
-    # Past the last page (an old link, a hand-typed number): the last page.
-    number = min(number, math.ceil(total / per_page))
+    # Before the first page or past the last (an old link, a hand-typed number): the nearest.
+    number = min(max(number, 1), math.ceil(total / per_page))
     items = db.session.scalars(
         filtered_query(event, f)
         .options(selectinload(Registration.attendance))
