@@ -14,6 +14,15 @@ from sqlalchemy.pool import NullPool
 from .extensions import db
 from .models import Event
 
+# Indexes only PostgreSQL has, made by their migration rather than by the models (a trigram
+# index has no SQLite equivalent): comparing the models with a database leaves them out.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_registration_search_trgm"})
+
+
+def compared_with_models(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's ``include_object``: everything but the PostgreSQL-only indexes."""
+    return not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
+
 
 def configure_engines(app: Flask) -> None:
     with app.app_context():

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
+from mmm_events.database import compared_with_models
 from mmm_events.extensions import db
 from mmm_events.models import Registration
 
@@ -14,7 +15,12 @@ from mmm_events.models import Registration
 def pending_changes(app) -> list:
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                "include_object": compared_with_models,
+            },
         )
         return compare_metadata(context, db.metadata)
 
