@@ -43,7 +43,7 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 # the sender is in the middle of an exchange holds the interpreter at each of the server's
 # replies, and each message would take that much longer.
 BUILT_AHEAD = 8
-# Seconds a thread may hold the interpreter while others wait (see mail_worker_command).
+# Seconds a thread may hold the interpreter while others wait (see _Deliveries.run).
 SWITCH_INTERVAL = 0.0005
 LOW_WATER = 2
 
@@ -308,12 +308,20 @@ class _Deliveries:
         ]
 
     def run(self) -> None:
-        for thread in self.threads:
-            thread.start()
-        for thread in self.threads:
-            # A timeout, so that the main thread wakes for signals while it waits.
-            while thread.is_alive():
-                thread.join(0.5)
+        # The delivery threads mostly wait for the mail server's answers; one whose answer
+        # has come should not wait Python's default 5 ms for a thread that is writing emails
+        # to let go of the interpreter (bench/bench_invitations.py: 29 -> 26.5 ms a message).
+        default_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        try:
+            for thread in self.threads:
+                thread.start()
+            for thread in self.threads:
+                # A timeout, so that the main thread wakes for signals while it waits.
+                while thread.is_alive():
+                    thread.join(0.5)
+        finally:
+            sys.setswitchinterval(default_interval)
         if self.crashed:
             raise self.crashed[0]
 
@@ -372,10 +380,6 @@ class _Deliveries:
 @with_appcontext
 def mail_worker_command(once: bool, batch: int | None, threads: int | None) -> None:
     """Deliver queued emails from the outbox until stopped (SIGTERM or Ctrl-C)."""
-    # The delivery threads mostly wait for the mail server's answers; one whose answer has
-    # come should not wait Python's default 5 ms for a thread that is writing emails to let
-    # go of the interpreter (bench/bench_invitations.py: 29 -> 26.5 ms a message sent).
-    sys.setswitchinterval(SWITCH_INTERVAL)
     stop = threading.Event()
     deliveries = _Deliveries(delivery_threads(threads), batch=batch, once=once, stop=stop)
     if once:
