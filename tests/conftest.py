@@ -313,6 +313,20 @@ def make_mail_app(make_app, smtp_server) -> Callable[..., Flask]:
     return factory
 
 
+def rsvp_form(event, **overrides) -> dict:
+    """The RSVP form as a person fills it in, every day of the event ticked; ``overrides``
+    change or add fields."""
+    return {
+        "full_name": "Amina Benali",
+        "email": "amina@example.org",
+        "country": "Morocco",
+        "language": "en",
+        "consent": "y",
+        "days": [d.isoformat() for d in event.days],
+        **overrides,
+    }
+
+
 def drain_outbox(app: Flask, now: datetime | None = None):
     """Run the mail worker until nothing is due; the reports of each batch, in order."""
     from mmm_events.mail.worker import deliver_due

@@ -29,7 +29,7 @@ from mmm_events.models import (
     User,
 )
 from mmm_events.web import event_dates
-from tests.conftest import REGISTRATION_SERVER_NAME, drain_outbox
+from tests.conftest import REGISTRATION_SERVER_NAME, drain_outbox, rsvp_form
 
 HEADER = "email,name,organisation,language,note\n"
 LINK = re.compile(r"https?://" + re.escape(REGISTRATION_SERVER_NAME) + r"(/invitations/\S+)")
@@ -86,18 +86,17 @@ def links_of(message) -> list[str]:
 
 
 def registration_form(event, **overrides):
-    data = {
-        "full_name": "Amina Diallo",
-        "email": "person0@example.org",
-        "organisation": "Org 0",
-        "country": "Senegal",
-        "needs": "",
-        "language": "en",
-        "consent": "y",
-        "days": [d.isoformat() for d in event.days],
-    }
-    data.update(overrides)
-    return data
+    return rsvp_form(
+        event,
+        **{
+            "full_name": "Amina Diallo",
+            "email": "person0@example.org",
+            "organisation": "Org 0",
+            "country": "Senegal",
+            "needs": "",
+            **overrides,
+        },
+    )
 
 
 def test_bulk_send_of_a_thousand_arrives_once_each_with_its_own_links(

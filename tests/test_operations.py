@@ -23,7 +23,7 @@ from mmm_events.operations.heartbeat import (
     write_heartbeat,
 )
 
-from .conftest import drain_outbox
+from .conftest import drain_outbox, rsvp_form
 from .test_registration_mail import rsvp
 
 
@@ -96,8 +96,7 @@ def test_the_rsvp_counts_each_outcome(client, create_event):
     rsvp(client, event, email="second@example.org")
     again = client.post(
         f"/events/{event.slug}",
-        data={"full_name": "Amina Benali", "email": "second@example.org", "country": "Morocco",
-              "language": "en", "consent": "y", "days": [d.isoformat() for d in event.days]},
+        data=rsvp_form(event, email="second@example.org"),
     )
     assert again.status_code == 200  # the page saying so, not a second registration
     after = {o: sample(client, "mmm_registrations_total", outcome=o) for o in outcomes}
@@ -216,14 +215,7 @@ def test_request_id_from_the_proxy_follows_the_email_into_the_worker_log(
     request_id = "0123456789abcdef0123456789abcdef"
     response = client.post(
         f"/events/{event.slug}",
-        data={
-            "full_name": "Amina Benali",
-            "email": "amina@example.org",
-            "country": "Morocco",
-            "language": "en",
-            "consent": "y",
-            "days": [d.isoformat() for d in event.days],
-        },
+        data=rsvp_form(event),
         headers={"X-Request-ID": request_id},
     )
     assert response.status_code == 303

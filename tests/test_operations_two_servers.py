@@ -23,7 +23,7 @@ from werkzeug.test import Client
 from mmm_events.extensions import db
 from mmm_events.models import Invitation, Registration
 
-from .conftest import ORGANISER_PASSWORD, drain_outbox
+from .conftest import ORGANISER_PASSWORD, drain_outbox, rsvp_form
 
 # The sign-in form (WTForms) and the sign-out button (base.html) write it differently.
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -217,15 +217,7 @@ def rsvp(browser: Client, event) -> str:
     page = browser.get(f"/events/{event.slug}").get_data(as_text=True)
     answer = browser.post(
         f"/events/{event.slug}",
-        data={
-            "csrf_token": token(page),
-            "full_name": "Amina Benali",
-            "email": "amina@example.org",
-            "country": "Morocco",
-            "language": "en",
-            "consent": "y",
-            "days": [d.isoformat() for d in event.days],
-        },
+        data=rsvp_form(event, csrf_token=token(page)),
     )
     assert (answer.status_code, answer.headers["Location"]) == (
         303,

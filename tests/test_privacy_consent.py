@@ -9,13 +9,11 @@ from sqlalchemy import select
 from mmm_events.extensions import db
 from mmm_events.invitations import services as invitations
 from mmm_events.models import Consent, Event, PrivacyNotice, Registration
-from tests.conftest import sign_in
+from tests.conftest import rsvp_form, sign_in
 
 
 def rsvp(client, event, **fields):
-    data = {"full_name": "Amina Diallo", "email": "amina@example.org", "country": "Senegal",
-            "language": "en", "consent": "y", "days": [d.isoformat() for d in event.days]}
-    data.update(fields)
+    data = rsvp_form(event, **{"full_name": "Amina Diallo", "country": "Senegal", **fields})
     response = client.post(f"/events/{event.slug}", data=data)
     assert response.status_code == 303, response.text
     return response

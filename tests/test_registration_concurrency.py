@@ -20,7 +20,7 @@ from mmm_events.models import (
 )
 from mmm_events.registrations.seats import seat_drift
 
-from .conftest import REGISTRATION_SERVER_NAME, sign_in
+from .conftest import REGISTRATION_SERVER_NAME, rsvp_form, sign_in
 
 PEOPLE = 200
 SEATS = 50
@@ -30,16 +30,8 @@ def test_simultaneous_registrations_fill_exactly_the_seats(make_app, database_ur
     # Everyone here comes from one address: the limit is set for this many people.
     app = threaded_app(make_app, database_url, PEOPLE, RSVP_LIMIT_PER_IP=f"{PEOPLE} per 10 minutes")
     event = create_event(capacity=SEATS)
-    days = [d.isoformat() for d in event.days]
     forms = [
-        {
-            "full_name": f"Person {n}",
-            "email": f"person{n}@example.org",
-            "country": "Morocco",
-            "language": "en",
-            "consent": "y",
-            "days": days,
-        }
+        rsvp_form(event, full_name=f"Person {n}", email=f"person{n}@example.org")
         for n in range(PEOPLE)
     ]
 
@@ -300,15 +292,9 @@ def test_guests_of_one_invitation_arriving_at_once_never_exceed_their_number(
         db.session.commit()
         token = invitation.token
     forms = [
-        {
-            "full_name": f"Guest {n}",
-            "email": f"guest{n}@example.org",
-            "country": "Morocco",
-            "language": "en",
-            "consent": "y",
-            "days": [d.isoformat() for d in event.days],
-            "invitation": token,
-        }
+        rsvp_form(
+            event, full_name=f"Guest {n}", email=f"guest{n}@example.org", invitation=token
+        )
         for n in range(12)
     ]
 
@@ -329,17 +315,7 @@ def test_a_confirmation_link_clicked_twice_at_once_confirms_once(
     app = threaded_app(make_app, database_url, 2)
     event = create_event(capacity=1, confirm_email=True)
     client = app.test_client()
-    client.post(
-        f"/events/{event.slug}",
-        data={
-            "full_name": "Amina Benali",
-            "email": "amina@example.org",
-            "country": "Morocco",
-            "language": "en",
-            "consent": "y",
-            "days": [d.isoformat() for d in event.days],
-        },
-    )
+    client.post(f"/events/{event.slug}", data=rsvp_form(event))
     with app.app_context():
         registration = db.session.scalar(select(Registration))
         link = f"/events/manage/confirm/{registration.confirm_token}"

@@ -26,7 +26,7 @@ from mmm_events.models import (
 )
 from mmm_events.registrations import holds, limits, services, status
 
-from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, sign_in
+from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, rsvp_form, sign_in
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 
@@ -55,23 +55,10 @@ def conference(create_event, now):
     return factory
 
 
-def form_data(event: Event, email: str, **overrides) -> dict:
-    data = {
-        "full_name": "Amina Benali",
-        "email": email,
-        "country": "Morocco",
-        "language": "en",
-        "consent": "y",
-        "days": [d.isoformat() for d in event.days],
-    }
-    data.update(overrides)
-    return data
-
-
 def post(client, event, email, address="192.0.2.1", **overrides):
     return client.post(
         f"/events/{event.slug}",
-        data=form_data(event, email, **overrides),
+        data=rsvp_form(event, email=email, **overrides),
         environ_base={"REMOTE_ADDR": address},
     )
 

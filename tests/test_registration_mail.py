@@ -27,7 +27,7 @@ from mmm_events.mail.worker import deliver_due, delivery_threads
 from mmm_events.models import Event, OutboxMessage, OutboxStatus, Registration, utcnow
 from mmm_events.registrations import services, status
 
-from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, sign_in
+from .conftest import REGISTRATION_SERVER_NAME, drain_outbox, rsvp_form, sign_in
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 
@@ -55,16 +55,7 @@ def conference(create_event, now):
 
 
 def rsvp(client, event, **overrides):
-    data = {
-        "full_name": "Amina Benali",
-        "email": "amina@example.org",
-        "country": "Morocco",
-        "language": "en",
-        "consent": "y",
-        "days": [d.isoformat() for d in event.days],
-    }
-    data.update(overrides)
-    response = client.post(f"/events/{event.slug}", data=data)
+    response = client.post(f"/events/{event.slug}", data=rsvp_form(event, **overrides))
     assert response.status_code == 303
     return response
 

@@ -3,6 +3,7 @@ in-memory rate-limit store, as for the sign-in limits."""
 
 from __future__ import annotations
 
+from tests.conftest import rsvp_form
 from tests.processes import (
     Gunicorn,
     gunicorn,  # noqa: F401 - the fixture, used by name
@@ -11,15 +12,7 @@ from tests.processes import (
 
 
 def rsvp(server: Gunicorn, event, email: str, address: str) -> tuple[int, str]:
-    fields = {
-        "full_name": "Amina Benali",
-        "email": email,
-        "country": "Morocco",
-        "language": "en",
-        "consent": "y",
-        "days": [d.isoformat() for d in event.days],
-    }
-    return server.post_form(f"/events/{event.slug}", fields, address)
+    return server.post_form(f"/events/{event.slug}", rsvp_form(event, email=email), address)
 
 
 def test_rsvp_limit_per_address_holds_across_workers(gunicorn, create_event):  # noqa: F811
