@@ -24,10 +24,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_registration import SECRET, WORKERS
+from bench.bench_registration import WORKERS
 from bench.database import engines, reset_postgres
 from bench.report import print_failures, print_rows
-from bench.servers import free_port, start_gunicorn, stop
+from bench.servers import SECRET, free_port, production_env, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 8
@@ -87,14 +87,7 @@ def run_engine(label: str, url: str) -> dict:
         if url == "sqlite":
             url = f"sqlite:///{instance / 'bench.sqlite3'}"
         page = prepare_database(url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET,
-            "MMM_ENV": "production",
-            "SERVER_NAME": "127.0.0.1",
-            "INSTANCE_PATH": str(instance),
-        }
+        env = production_env(url, instance)
         event_port, hello_port = free_port(), free_port()
         servers = []
         try:

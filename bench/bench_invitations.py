@@ -34,14 +34,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.database import postgres_url, reset_postgres
-from bench.servers import free_port
+from bench.servers import SECRET, free_port
 
 COUNT = 10_000
 # What the relay takes to accept one message; the limit of one connection is its inverse.
 RELAY_SECONDS = 0.020
 # Messages the bare loops send to measure the relay's limit: enough for a steady rate.
 BASELINE_COUNT = 2_000
-SECRET = "benchmark-secret-key-not-for-production"
 SERVER_NAME = "events.example.org"
 
 

@@ -50,7 +50,9 @@ from bench.loadgen import CSRF
 from bench.report import print_failures, print_rows
 from bench.servers import (
     RSVP_LIMITS_UNDER_LOAD,
+    SECRET,
     free_port,
+    production_env,
     start_gunicorn,
     start_mail_worker,
     stop,
@@ -58,7 +60,6 @@ from bench.servers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/bench/insert-one-row"
-SECRET = "benchmark-secret-key-not-for-production"
 CLIENTS = 32
 SECONDS = 6.0
 ROUNDS = 3
@@ -281,19 +282,15 @@ def run_engine(label: str, url: str) -> dict:
         smtp = SlowableSmtp()
         smtp.controller.start()
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET,
-            "MMM_ENV": "production",
-            "SERVER_NAME": "127.0.0.1",
-            "INSTANCE_PATH": str(instance),
-            "BENCH_BARE_EVENT_ID": str(bare_event_id),
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": str(smtp.port),
-            "MAIL_POLL_SECONDS": "1",
+        env = production_env(
+            url,
+            instance,
+            BENCH_BARE_EVENT_ID=str(bare_event_id),
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=str(smtp.port),
+            MAIL_POLL_SECONDS="1",
             **RSVP_LIMITS_UNDER_LOAD,
-        }
+        )
         server = start_gunicorn(
             "bench.bench_registration:bench_app()", port, env, WORKERS, "/events/"
         )

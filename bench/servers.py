@@ -7,6 +7,7 @@ line, so the benchmark would hang.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -25,6 +26,22 @@ RSVP_LIMITS_UNDER_LOAD = {
     "RSVP_LIMIT_PER_IP": "1000000 per 1 second",
     "RSVP_LIMIT_PER_EVENT": "1000000 per 1 second",
 }
+
+SECRET = "benchmark-secret-key-not-for-production"
+
+
+def production_env(url: str, instance: Path, **settings: str) -> dict[str, str]:
+    """The environment a benchmarked server runs in: production settings on database ``url``,
+    its files in ``instance``, and ``settings`` besides."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "MMM_ENV": "production",
+        "SERVER_NAME": "127.0.0.1",
+        "INSTANCE_PATH": str(instance),
+        **settings,
+    }
 
 
 def free_port() -> int:
