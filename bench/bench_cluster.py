@@ -2,7 +2,7 @@
 
 `make bench BENCH=cluster` (not part of the test suite; about three minutes). It starts the
 `make cluster` layout (scripts/cluster.py: nginx, two gunicorn servers, two mail workers, on
-PostgreSQL ``mmm_cluster_bench`` and Redis) with the mail workers delivering to an SMTP sink
+PostgreSQL ``mmm_cluster_bench``) with the mail workers delivering to an SMTP sink
 in this process, then:
 
   1. throughput of the RSVP (open the event page, post the form) with CLIENTS clients for
@@ -13,8 +13,8 @@ in this process, then:
      sends and started again;
   3. checks: confirmed never exceeds capacity; every registration a client saw succeed is in
      the database exactly once; every registration and invitation email arrived at the sink,
-     duplicates counted against the bound (one batch per delivery thread of the killed
-     worker); 5xx answers counted inside and outside the window when a server was down.
+     duplicates counted against the bound (the one batch of the killed worker); 5xx answers
+     counted inside and outside the window when a server was down.
 
 The load runs in a separate process (``python -m bench.bench_cluster load ...``) so that it
 shares no GIL with the SMTP sink. Prints a summary and exits non-zero if a check fails.
@@ -50,7 +50,6 @@ RUSH = 60.0
 CAPACITY = 400
 INVITEES = 2000
 BATCH = 20
-THREADS_PER_WORKER = 2
 PASSWORD = "benchmark organiser password"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -169,7 +168,7 @@ class Sink:
 def prepare(database: str) -> tuple[str, int, list[str]]:
     """The event (CAPACITY seats), an admin and INVITEES imported invitees."""
     from mmm_events import create_app
-    from mmm_events.auth.services import create_user
+    from mmm_events.accounts.services import create_user
     from mmm_events.extensions import db
     from mmm_events.invitations import services
     from mmm_events.models import Event, utcnow
@@ -323,7 +322,7 @@ def check_emails(engine, sink: Sink) -> list[str]:
     missing = [i for i in ids if sink.received[i] == 0]
     duplicates = sum(n - 1 for i, n in sink.received.items() if n > 1)
     strangers = [i for i in sink.received if i not in ids]
-    bound = BATCH * THREADS_PER_WORKER
+    bound = BATCH
     print(f"emails: {len(ids)} queued, {len(ids) - len(missing)} arrived, {duplicates} "
           f"duplicates (bound for one killed worker: {bound}), {len(strangers)} unknown")
     if missing or strangers or duplicates > bound:
@@ -336,10 +335,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as run, Sink() as sink:
         settings = Settings(
             port=8090, web_port=8111, database_url=DATABASE, run_dir=Path(run),
-            redis_url="redis://127.0.0.1:6379/5", seed_demo=False,
+            seed_demo=False,
             environment={"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port),
-                         "MAIL_BATCH_SIZE": str(BATCH), "MAIL_WORKER_THREADS":
-                         str(THREADS_PER_WORKER), "MAIL_TIMEOUT": "1",
+                         "MAIL_BATCH_SIZE": str(BATCH), "MAIL_TIMEOUT": "1",
                          "MAIL_LEASE_SECONDS": "10", "MAIL_POLL_SECONDS": "1",
                          **RSVP_LIMITS_UNDER_LOAD},
         )

@@ -52,7 +52,6 @@ def _config(url: str, instance: Path) -> dict:
         "SECRET_KEY": "benchmark",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
         "MAILBOX_DIR": str(instance / "mailbox"),
     }
 

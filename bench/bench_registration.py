@@ -1,5 +1,6 @@
-"""Registration under load: the RSVP against a bare insert, its latency under concurrency and
-with a slow mail server, and the CPU time one complete registration costs.
+"""Registration under load: the RSVP against a bare endpoint doing its statements, its
+latency in an open loop and with a slow mail server, and the CPU time one complete
+registration costs (issue 24, point 4).
 
 The app runs under gunicorn on a free port (BENCH_WORKERS sync workers, by default one per
 CPU); the load comes from a second process (``bench.loadgen``: threads and http.client), all
@@ -7,25 +8,25 @@ from one address, under RSVP limits still counted on every RSVP but over a one-s
 (``bench.servers.RSVP_LIMITS_UNDER_LOAD``). Measured in the same run, on SQLite and, when
 BENCH_DATABASE_URL names one, on PostgreSQL (its public schema is dropped and rebuilt):
 
-  (a) RSVP POST: the full form with its CSRF token, validation, the seat claim, the insert
-      and the outbox row;
-  (b) a bare endpoint of the same app and configuration that only inserts one row. It exists
-      only in the app this module builds for gunicorn (``bench_app``), never in production.
+  (a) RSVP POST: the full form with its CSRF token, validation, the limits, the seat claim,
+      the registration, its days, its consent and its outbox row;
+  (b) a bare endpoint of the same app and gunicorn that sends the same statements and
+      commits through psycopg directly, with no ORM, form or template
+      (``bench/bare_rsvp.py``); on SQLite, where there is no psycopg, it inserts one row and
+      the ratio is for information. It exists only in the app this module builds for
+      gunicorn (``bench_app``), never in production.
 
 Printed beside their targets:
-  - throughput a/b at 32 concurrent clients: >= 0.35 (a guard against regressions; the plain
-    ORM registration is expected between 0.35 and 0.45);
-  - RSVP p99 at 32 concurrent clients <= 8 x the RSVP p50 of a single client, literally:
-    32 clients in a closed loop, each sending again as soon as it is answered. By Little's
-    law their mean latency is 32 / throughput, about 16 x one request's time on two CPUs
-    whatever the code, so this line cannot be met on a small machine;
-  - the same p99 for what the target means: people arriving on their own (an open loop,
-    Poisson arrivals) at half the rate the server sustains with 32 clients;
+  - throughput a/b at 32 concurrent clients: >= 0.5 on PostgreSQL;
+  - RSVP p99 in an open loop (Poisson arrivals) at half the rate the server sustains with 32
+    clients, <= 4 x one client's p50; the closed loop's p99 at 32 clients is printed for
+    information with Little's law beside it (32 clients always waiting make the mean
+    latency 32 / throughput, whatever the code);
   - RSVP p99 with the mail worker delivering to an SMTP server that takes 1 s per message,
     within 20% of the p99 with one that answers at once: requests never wait for mail;
   - CPU time per complete registration (form page, POST, result page, and the mail worker's
-    share for its email), from the kernel's accounting of the server and worker processes;
-    the product aims to keep it under 1/25 of pretix's 500 ms per order, 20 ms.
+    share for its email), from the kernel's accounting of the gunicorn and mail worker
+    processes and, on PostgreSQL, of the database's backends: <= 20 ms on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from bench.report import print_failures, print_rows
 from bench.servers import (
     RSVP_LIMITS_UNDER_LOAD,
     SECRET,
+    cpu_seconds,
+    database_cpu_seconds,
     free_port,
     production_env,
     start_gunicorn,
@@ -59,19 +62,20 @@ from bench.servers import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-BARE_PATH = "/bench/insert-one-row"
+BARE_PATH = "/bench/bare"
 CLIENTS = 32
 SECONDS = 6.0
 ROUNDS = 3
 COMPLETE_REGISTRATIONS = 200
 WORKERS = int(os.environ.get("BENCH_WORKERS", max(2, os.cpu_count() or 2)))
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The open-loop arrival rate, as a share of the closed-loop throughput at CLIENTS clients.
 OPEN_LOOP_LOAD = 0.5
 
 
 def bench_app():
     """What gunicorn serves: the real application, plus the bare endpoint (b)."""
+    from flask import request
+
     from mmm_events import create_app
     from mmm_events.extensions import csrf, db
     from mmm_events.models import Registration, RegistrationStatus
@@ -79,9 +83,21 @@ def bench_app():
 
     app = create_app()
     event_id = int(os.environ["BENCH_BARE_EVENT_ID"])
+    postgres = os.environ["DATABASE_URL"].startswith("postgresql")
+    connection = []  # this worker's own psycopg connection, opened on its first request
 
     @csrf.exempt
-    def insert_one_row():
+    def bare():
+        if postgres:
+            import psycopg
+
+            from bench.bare_rsvp import rsvp
+
+            if not connection:
+                url = os.environ["DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+                connection.append(psycopg.connect(url))
+            accepted = rsvp(connection[0], "bench-bare", request.form, request.remote_addr)
+            return "ok" if accepted else ("refused", 409)
         token = new_token()
         db.session.execute(
             insert(Registration).values(
@@ -96,7 +112,7 @@ def bench_app():
         db.session.commit()
         return "ok"
 
-    app.add_url_rule(BARE_PATH, "bench_insert_one_row", insert_one_row, methods=["POST"])
+    app.add_url_rule(BARE_PATH, "bench_bare", bare, methods=["POST"])
     return app
 
 
@@ -192,17 +208,6 @@ def empty_outbox(url: str) -> None:
     engine.dispose()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and of its children still running (gunicorn's
-    workers), from /proc."""
-    def own(p: int) -> float:
-        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return own(pid) + sum(own(int(child)) for child in children)
-
-
 def complete_registration(port: int, slug: str, days: list[str], n: int) -> None:
     """What a person's browser does: the form page, the POST, the result page."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -235,19 +240,25 @@ def complete_registration(port: int, slug: str, days: list[str], n: int) -> None
 
 
 def cpu_per_registration(
-    port: int, server: subprocess.Popen, worker: subprocess.Popen, smtp, slug, days
-) -> float:
-    """Milliseconds of CPU time, server and mail worker together, per complete registration:
-    one client, one after another, until the worker has delivered every email."""
+    port: int, server: subprocess.Popen, worker: subprocess.Popen, smtp, slug, days, url: str
+) -> tuple[float, float]:
+    """Milliseconds of CPU time per complete registration, web workers and mail worker
+    together, and the database's backends apart (0 on SQLite, inside the workers): one
+    client, one after another, until the worker has delivered every email."""
     delivered = smtp.received
     before = cpu_seconds(server.pid) + cpu_seconds(worker.pid)
+    database_before = database_cpu_seconds(url)
     for n in range(COMPLETE_REGISTRATIONS):
         complete_registration(port, slug, days, n)
     deadline = time.monotonic() + 120
     while smtp.received < delivered + COMPLETE_REGISTRATIONS and time.monotonic() < deadline:
         time.sleep(0.05)
     after = cpu_seconds(server.pid) + cpu_seconds(worker.pid)
-    return (after - before) * 1000 / COMPLETE_REGISTRATIONS
+    database = database_cpu_seconds(url) - database_before
+    return (
+        (after - before) * 1000 / COMPLETE_REGISTRATIONS,
+        database * 1000 / COMPLETE_REGISTRATIONS,
+    )
 
 
 def throughput_and_latency(port: int, slug: str, days: list[str]) -> dict:
@@ -255,7 +266,8 @@ def throughput_and_latency(port: int, slug: str, days: list[str]) -> dict:
     alternating short rounds so that a burst of other work on the machine weighs on both."""
     single = load(port, "rsvp", SECONDS / 2, slug, days, clients=1)
     rounds = [
-        (load(port, "bare", SECONDS / ROUNDS), load(port, "rsvp", SECONDS / ROUNDS, slug, days))
+        (load(port, "bare", SECONDS / ROUNDS, days=days),
+         load(port, "rsvp", SECONDS / ROUNDS, slug, days))
         for _ in range(ROUNDS)
     ]
     bare, rsvp = (combine([r[i] for r in rounds]) for i in (0, 1))
@@ -297,12 +309,14 @@ def run_engine(label: str, url: str) -> dict:
         worker = None
         try:
             load(port, "rsvp", 1, slug, days)  # warm up every worker and both paths
-            load(port, "bare", 1)
+            load(port, "bare", 1, days=days)
             result = throughput_and_latency(port, slug, days)
             empty_outbox(url)
             worker = start_mail_worker(env)
             time.sleep(2)  # its start-up is not a registration's cost
-            result["cpu_ms"] = cpu_per_registration(port, server, worker, smtp, slug, days)
+            result["cpu_ms"], result["database_cpu_ms"] = cpu_per_registration(
+                port, server, worker, smtp, slug, days, url
+            )
             latencies = {}
             for name, delay in (("fast", 0.0), ("slow", 1.0)):
                 empty_outbox(url)
@@ -323,33 +337,36 @@ def run_engine(label: str, url: str) -> dict:
 
 
 def report(r: dict) -> None:
+    postgres = r["label"] == "PostgreSQL"
+    ratio = r["a"] / r["b"]
+    single = r["single_p50"]
+    cpu = r["cpu_ms"] + r["database_cpu_ms"]
     rows = [
-        ("RSVP / bare insert throughput, 32 clients",
-         f"{r['a']:.0f} / {r['b']:.0f} req/s = {r['a'] / r['b']:.2f}",
-         ">= 0.35 (plain ORM: 0.35-0.45)", r["a"] / r["b"] >= 0.35),
-        ("RSVP p99 at 32 clients / p50 of one client",
-         f"{r['p99']:.1f} / {r['single_p50']:.1f} ms = {r['p99'] / r['single_p50']:.1f}",
-         "<= 8", r["p99"] <= 8 * r["single_p50"]),
+        ("RSVP / bare psycopg RSVP throughput, 32 clients" if postgres
+         else "RSVP / bare one-row insert throughput (information)",
+         f"{r['a']:.0f} / {r['b']:.0f} req/s = {ratio:.2f}",
+         ">= 0.5" if postgres else "(information: the target is PostgreSQL's)", ratio >= 0.5),
         (f"RSVP p99, open loop at {r['open_rate']:.0f}/s / p50 of one client",
-         f"{r['open_p99']:.1f} / {r['single_p50']:.1f} ms = "
-         f"{r['open_p99'] / r['single_p50']:.1f}",
-         "<= 8", r["open_p99"] <= 8 * r["single_p50"]),
+         f"{r['open_p99']:.1f} / {single:.1f} ms = {r['open_p99'] / single:.1f}",
+         "<= 4", r["open_p99"] <= 4 * single),
         ("RSVP p99, SMTP 1 s per message / fast SMTP",
          f"{r['slow_p99']:.1f} / {r['fast_p99']:.1f} ms = {r['slow_p99'] / r['fast_p99']:.2f}",
          "<= 1.20", r["slow_p99"] <= 1.2 * r["fast_p99"]),
         ("CPU per complete registration (3 requests + email)",
-         f"{r['cpu_ms']:.1f} ms", "< 20 ms (pretix: 500 ms per order / 25)", r["cpu_ms"] < 20),
+         f"{cpu:.1f} ms ({r['cpu_ms']:.1f} web + mail, {r['database_cpu_ms']:.1f} database)",
+         "<= 20 ms" + (" on PostgreSQL" if postgres else " (information)"),
+         cpu <= 20),
     ]
     print_rows(r["label"], rows)
     # Little's law: with 32 clients always waiting on an answer, the mean latency is 32 over
-    # the throughput, whatever the code; on few CPUs that alone exceeds 8 x one client's, so
-    # the closed-loop line measures the number of CPUs more than the code. The open-loop line
-    # is what the target means: people arriving on their own, at half the rate the server
-    # sustains, are each answered within 8 x the time one request takes alone.
+    # the throughput, whatever the code: on few CPUs the closed loop measures the number of
+    # CPUs more than the code, so it is printed for information only. The open-loop line is
+    # what people feel: arriving on their own, at half the rate the server sustains.
     little = CLIENTS * 1000 / r["a"]
-    print(f"{r['label']}: (closed loop, mean latency by Little's law: {CLIENTS} / {r['a']:.0f}"
-          f" req/s = {little:.0f} ms = {little / r['single_p50']:.1f} x one client's p50, on "
-          f"{os.cpu_count()} CPUs)")
+    print(f"{r['label']}: (closed loop, for information: p99 at {CLIENTS} clients "
+          f"{r['p99']:.1f} ms = {r['p99'] / single:.1f} x one client's p50; mean latency by "
+          f"Little's law: {CLIENTS} / {r['a']:.0f} req/s = {little:.0f} ms = "
+          f"{little / single:.1f} x one client's p50, on {os.cpu_count()} CPUs)")
     print_failures(r["label"], r["errors"])
 
 

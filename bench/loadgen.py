@@ -32,6 +32,21 @@ def _request(port: int, method: str, path: str, body: str | None = None, headers
         connection.close()
 
 
+def rsvp_form(days: list[str], **extra: str) -> list[tuple[str, str]]:
+    """The RSVP form as a person fills it in, with a new email address each time."""
+    return [
+        *extra.items(),
+        ("full_name", "Bench Person"),
+        ("email", f"bench-{uuid.uuid4().hex}@example.org"),
+        ("organisation", "Make Mothers Matter"),
+        ("country", "Morocco"),
+        ("needs", ""),
+        ("language", "en"),
+        ("consent", "y"),
+        *[("days", day) for day in days],
+    ]
+
+
 class RsvpClient:
     """A browser filling the RSVP form: reads the page once (cookie and CSRF token), then
     posts the full form with a new email address each time."""
@@ -45,19 +60,9 @@ class RsvpClient:
         self.token = CSRF.search(page.decode()).group(1)
 
     def __call__(self) -> bool:
-        form = [
-            ("csrf_token", self.token),
-            ("full_name", "Bench Person"),
-            ("email", f"bench-{uuid.uuid4().hex}@example.org"),
-            ("organisation", "Make Mothers Matter"),
-            ("country", "Morocco"),
-            ("needs", ""),
-            ("language", "en"),
-            ("consent", "y"),
-            *[("days", day) for day in self.days],
-        ]
         status, _, _ = _request(
-            self.port, "POST", f"/events/{self.slug}", urlencode(form),
+            self.port, "POST", f"/events/{self.slug}",
+            urlencode(rsvp_form(self.days, csrf_token=self.token)),
             {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie},
         )
         return status == 303
@@ -75,11 +80,16 @@ class PageClient:
 
 
 class BareClient:
-    def __init__(self, port: int, path: str):
-        self.port, self.path = port, path
+    """The same form, to the bare endpoint (no CSRF token, no cookie)."""
+
+    def __init__(self, port: int, path: str, days: list[str]):
+        self.port, self.path, self.days = port, path, days
 
     def __call__(self) -> bool:
-        status, _, _ = _request(self.port, "POST", self.path, "")
+        status, _, _ = _request(
+            self.port, "POST", self.path, urlencode(rsvp_form(self.days)),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
         return status == 200
 
 
@@ -167,8 +177,8 @@ def main() -> None:
         "soon as it is answered (a closed loop)",
     )
     args = parser.parse_args()
+    days = [d for d in args.days.split(",") if d]
     if args.mode == "rsvp":
-        days = [d for d in args.days.split(",") if d]
 
         def make_client():
             return RsvpClient(args.port, args.slug, days)
@@ -179,7 +189,7 @@ def main() -> None:
     else:
 
         def make_client():
-            return BareClient(args.port, args.path)
+            return BareClient(args.port, args.path, days)
 
     if args.rate > 0:
         print(json.dumps(run_open(make_client, args.threads, args.seconds, args.rate)))

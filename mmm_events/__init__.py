@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as configuration
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,13 +46,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _hand_renderers_to_mail()
     _register_cli(app)
 
     from . import content, errors, operations, web
+    from .documents import certificates
+    from .questions import exports as questions_exports
+    from .questions import shown as questions_shown
 
     errors.register(app)
     web.register(app)
     content.register(app)
+    questions_shown.register(app)
+    questions_exports.register(app)
+    certificates.register(app)
     operations.register(app)
     return app
 
@@ -78,7 +85,6 @@ def _init_extensions(app: Flask) -> None:
     extensions.mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
-    limiter.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "warning"
@@ -87,27 +93,66 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .auth.views import bp as auth_bp
-    from .auth.views import expire_old_sessions
+    # Each feature's organiser pages (its ``manage`` module) add their routes to the organiser
+    # blueprint when imported, so they are all imported before it is registered.
+    from .accounts import manage as _accounts_manage  # noqa: F401
+    from .accounts.views import bp as accounts_bp
+    from .accounts.views import expire_old_sessions
+    from .documents import letter_views as _letter_views  # noqa: F401
+    from .documents import letters_manage as _letters_manage  # noqa: F401
+    from .documents import manage as _documents_manage  # noqa: F401
+    from .documents.views import bp as documents_bp
+    from .events import manage as _events_manage  # noqa: F401
     from .events.views import bp as events_bp
+    from .invitations import manage as _invitations_manage  # noqa: F401
     from .invitations.views import bp as invitations_bp
+    from .news import manage as _news_manage  # noqa: F401
     from .news.views import bp as news_bp
+    from .organiser import outbox as _outbox  # noqa: F401
     from .organiser.views import bp as organiser_bp
+    from .privacy import manage as _privacy_manage  # noqa: F401
     from .privacy.views import bp as privacy_bp
     from .public.views import bp as public_bp
+    from .questions import manage as _questions_manage  # noqa: F401
+    from .registrations import manage as _registrations_manage  # noqa: F401
+    from .registrations.views import bp as registrations_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(registrations_bp)
     app.register_blueprint(news_bp)
     app.register_blueprint(organiser_bp)
-    app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
     app.before_request(expire_old_sessions)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(documents_bp)
     if app.config["MMM_ENV"] == "development":
         from .mail.mailbox import bp as mailbox_bp
 
         app.register_blueprint(mailbox_bp)
+
+
+def _hand_renderers_to_mail() -> None:
+    """Mail knows no feature: each feature's kinds of email, under the names rows give them."""
+    from .accounts.emails import ACCOUNT_EMAIL
+    from .documents.certificates import CERTIFICATE_EMAIL
+    from .documents.emails import VISA_LETTER_EMAIL
+    from .invitations.emails import INVITATION_EMAIL
+    from .mail import register_renderers
+    from .registrations.emails import REGISTRATION_EMAIL
+    from .registrations.messages import ORGANISER_MESSAGE
+
+    register_renderers(
+        {
+            "registration": REGISTRATION_EMAIL,
+            "invitation": INVITATION_EMAIL,
+            "organiser_message": ORGANISER_MESSAGE,
+            "account": ACCOUNT_EMAIL,
+            "visa_letter": VISA_LETTER_EMAIL,
+            "certificate": CERTIFICATE_EMAIL,
+        }
+    )
 
 
 def _register_cli(app: Flask) -> None:
@@ -119,9 +164,12 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(mail_worker_command)
     app.cli.add_command(doctor_command)
     app.cli.add_command(release_holds_command)
-    from .auth.cli import users_cli
+    from .accounts.cli import users_cli
 
     app.cli.add_command(users_cli)
     from .privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+    from .events.cli import events_cli
+
+    app.cli.add_command(events_cli)

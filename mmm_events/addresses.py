@@ -1,10 +1,14 @@
-"""Email addresses: the one way to check one and to compare two."""
+"""Email addresses: the one way to check one, to compare two, and to know one again without
+keeping it (the keyed hash of the suppression list and the audit log)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
 
 class InvalidEmail(ValueError):
@@ -31,3 +35,16 @@ def normalise_email(value: str) -> str:
         return checked_email(value).casefold()
     except InvalidEmail:
         return value.strip().casefold().replace("\x00", "\ufffd")
+
+
+def _hash_key(secret: str) -> bytes:
+    # A key of its own, derived from SECRET_KEY: a hash made here is useless for signing.
+    return hmac.new(secret.encode(), b"mmm-events address key", hashlib.sha256).digest()
+
+
+def suppression_key(email: str, secret: str | None = None) -> str:
+    """The keyed hash (HMAC-SHA256) of an address, under which the suppression list and the
+    audit log know a person: it matches the same address again, but does not give it back.
+    ``secret`` defaults to the application's SECRET_KEY (a migration passes it)."""
+    key = _hash_key(secret if secret is not None else current_app.config["SECRET_KEY"])
+    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()

@@ -2,7 +2,7 @@
 RSVPs.
 
 Counting in the database, not in each web process's memory, makes the limits hold under
-gunicorn's several workers and on several servers, with or without Redis. What is counted
+gunicorn's several workers and on several servers, with nothing else shared. What is counted
 (an account, an event, a client address) is kept as a keyed hash, never as itself.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -51,6 +52,20 @@ def address_digest(address: str) -> str:
     return digest("address", address)
 
 
+def network_digest(address: str) -> str:
+    """The keyed hash of the client's network: an IPv4 address itself, but an IPv6 address's
+    /64, because one home or one server is given a whole /64 to pick addresses from."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return digest("network", address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return digest("network", str(ip.ipv4_mapped))
+        return digest("network", str(ipaddress.ip_network(f"{ip}/64", strict=False)))
+    return digest("network", str(ip))
+
+
 def refused_until(
     kind: AttemptKind,
     *,
@@ -62,6 +77,30 @@ def refused_until(
 ) -> datetime | None:
     """When the window of ``limit`` has room again for the attempts of ``kind`` of this
     account or address (``excluding`` one of them); None when it has room now."""
+    query = _oldest_counted(kind, now, limit, account, address, excluding)
+    return _until(db.session.scalar(query), limit)
+
+
+def refused_until_both(
+    kind: AttemptKind,
+    *,
+    now: datetime,
+    limits: tuple[tuple[int, timedelta], tuple[int, timedelta]],
+    account: str,
+    address: str,
+    excluding: int,
+) -> tuple[datetime | None, datetime | None]:
+    """``refused_until`` for the address under the first limit and for the account under
+    the second, in one statement (an RSVP checks both)."""
+    by_address = _oldest_counted(kind, now, limits[0], None, address, excluding)
+    by_account = _oldest_counted(kind, now, limits[1], account, None, excluding)
+    row = db.session.execute(
+        select(by_address.scalar_subquery(), by_account.scalar_subquery())
+    ).one()
+    return _until(row[0], limits[0]), _until(row[1], limits[1])
+
+
+def _oldest_counted(kind, now, limit, account, address, excluding):
     amount, period = limit
     query = select(AccountAttempt.at).where(
         AccountAttempt.kind == kind, AccountAttempt.at > now - period
@@ -74,12 +113,13 @@ def refused_until(
         query = query.where(AccountAttempt.id != excluding)
     # The window is full when it holds ``amount`` attempts: the oldest of those says when it
     # has room again. One row read from the index, however busy the window.
-    oldest_counted = db.session.scalar(
-        query.order_by(AccountAttempt.at.desc()).offset(amount - 1).limit(1)
-    )
+    return query.order_by(AccountAttempt.at.desc()).offset(amount - 1).limit(1)
+
+
+def _until(oldest_counted: datetime | None, limit: tuple[int, timedelta]) -> datetime | None:
     if oldest_counted is None:
         return None
-    return oldest_counted + period
+    return oldest_counted + limit[1]
 
 
 def withdraw(attempt_id: int) -> None:

@@ -86,24 +86,28 @@ def from_environment(instance_path: str) -> dict:
         # attempts before a row is marked failed, the first retry delay (doubled after each
         # failure, at most six hours), how long a claim lasts before a dead worker's rows are
         # due again (renewed every third of it while the worker is busy with the batch), and
-        # how often an idle worker looks for new rows; how many batches a worker sends at
-        # once, each on its own thread and SMTP connection (mind a relay's limit).
+        # how often an idle worker looks for new rows.
         "MAIL_BATCH_SIZE": _env_int("MAIL_BATCH_SIZE", 200),
-        "MAIL_WORKER_THREADS": _env_int("MAIL_WORKER_THREADS", 2),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_RETRY_SECONDS": _env_int("MAIL_RETRY_SECONDS", 60),
         "MAIL_LEASE_SECONDS": _env_int("MAIL_LEASE_SECONDS", 60),
         "MAIL_POLL_SECONDS": _env_int("MAIL_POLL_SECONDS", 2),
         "CONTACT_EMAIL": os.environ.get("CONTACT_EMAIL", "events@makemothersmatter.org"),
-        # Flask-Limiter: in-memory unless a shared store (redis://...) is named.
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # The letterhead of visa invitation letters: the organisation's name, its postal
+        # address (one line each, separated by line breaks or " | "), and its logo (a PNG,
+        # JPEG or SVG file on this machine, embedded in each letter; empty: no logo).
+        "LETTERHEAD_NAME": os.environ.get("LETTERHEAD_NAME", "Make Mothers Matter"),
+        "LETTERHEAD_ADDRESS": os.environ.get("LETTERHEAD_ADDRESS", ""),
+        "LETTERHEAD_LOGO": os.environ.get(
+            "LETTERHEAD_LOGO", str(Path(__file__).parent.parent / "static" / "img" / "logo.svg")
+        ),
         "SESSION_LIFETIME_HOURS": _env_int("SESSION_LIFETIME_HOURS", 8),
         # How many reverse proxies / load balancers stand in front of the app. Their
         # X-Forwarded-For/-Proto/-Host headers are trusted only this many hops deep, so that
         # rate limits see the visitor's address and links keep https.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         # Sign-in limits, counted in the database so that they hold across every web process
-        # and server (see auth/limits.py). Failed sign-ins allowed from one client address in
+        # and server (see accounts/limits.py). Failed sign-ins allowed from one client address in
         # the period, then refused until the oldest leaves it.
         "SIGN_IN_LIMIT_PER_IP": os.environ.get("SIGN_IN_LIMIT_PER_IP", "20 per 15 minutes"),
         # Failed sign-ins on one account in a row (each within the period of the one before),
@@ -132,10 +136,23 @@ def from_environment(instance_path: str) -> dict:
         "RSVP_LIMIT_PER_IP": os.environ.get("RSVP_LIMIT_PER_IP", "20 per 10 minutes"),
         "RSVP_LIMIT_PER_EVENT": os.environ.get("RSVP_LIMIT_PER_EVENT", "500 per 10 minutes"),
         # On events that ask people to confirm their address (double opt-in), how long a
-        # registration holds its seat before the link in the email is followed.
+        # registration holds its seat before the link in the email is followed, and how many
+        # such unconfirmed holds one client address (an IPv6 address: its /64) may have at a
+        # time, across events; the next is refused until one is confirmed or runs out.
         "RSVP_HOLD_MINUTES": _env_int("RSVP_HOLD_MINUTES", 30),
-        # Keys in a shared Redis start with this, so that several sites can share one server.
-        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "mmm-events"),
+        "RSVP_HOLDS_PER_CLIENT": _env_int("RSVP_HOLDS_PER_CLIENT", 3),
+        # The event page every visitor sees, kept rendered per version of the event in each
+        # process (events/page_cache.py); off, every view renders it whole, the plain way.
+        "EVENT_PAGE_CACHE": _env_bool("EVENT_PAGE_CACHE", True),
+        # "Email me my link" (a registration's manage link, emailed again): requests one
+        # client address may send in the period, counted in the database like the RSVPs.
+        "MANAGE_LINK_LIMIT_PER_IP": os.environ.get("MANAGE_LINK_LIMIT_PER_IP", "10 per hour"),
+        # Check-in at the door: batches of queued check-ins one organiser's phone may send in
+        # the period (each up to 500 check-ins), counted in the database; then 429 and the
+        # phone keeps its queue and retries.
+        "CHECK_IN_SYNC_LIMIT_PER_ACCOUNT": os.environ.get(
+            "CHECK_IN_SYNC_LIMIT_PER_ACCOUNT", "120 per minute"
+        ),
         # Personal data (see privacy/): registrations and invitations are anonymised this many
         # months after their event ends, and the bodies of sent emails (which hold manage
         # links) are deleted this many days after sending, by `flask privacy purge`.
@@ -167,6 +184,8 @@ COUNTED_LIMITS = (
     "PASSWORD_RESET_LIMIT_PER_IP",
     "RSVP_LIMIT_PER_IP",
     "RSVP_LIMIT_PER_EVENT",
+    "MANAGE_LINK_LIMIT_PER_IP",
+    "CHECK_IN_SYNC_LIMIT_PER_ACCOUNT",
 )
 
 
@@ -179,6 +198,8 @@ def _check_limits(config) -> None:
             raise ConfigurationError(
                 f"{name} must read like '5 per 15 minutes', not {config[name]!r}"
             ) from exc
+    if config["RSVP_HOLDS_PER_CLIENT"] < 1:
+        raise ConfigurationError("RSVP_HOLDS_PER_CLIENT must be at least 1.")
 
 
 def finish(app: Flask) -> None:
@@ -233,7 +254,7 @@ def finish(app: Flask) -> None:
                 "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]},
             },
         )
-    # A signed-in organiser is signed out after this long (see auth.views.expire_old_sessions).
+    # A signed-in organiser is signed out after this long (see accounts.views.expire_old_sessions).
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
     secure = config["PREFERRED_URL_SCHEME"] == "https"
     # Flask's defaults already hold these keys (False), so setdefault would never apply.

@@ -12,13 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from markupsafe import Markup, escape
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
+from .bidi import isolate_tags, runs_against, tags_in_bdi
 from .i18n import current_language, text_direction
 from .models.texts import CONTENT_LANGUAGES
 
+# A note beside a text shown in another language than the reader's: it says which.
+WRITTEN_IN = {"en": _l("In English"), "fr": _l("In French"), "ar": _l("In Arabic")}
+
 # What the organiser pages list as missing, per content type: the texts a reader sees.
-EVENT_TEXTS = ("title", "summary", "description", "venue")
+EVENT_TEXTS = ("title", "summary", "description", "venue", "city", "country")
 NEWS_TEXTS = ("title", "summary", "body")
 
 
@@ -43,6 +48,22 @@ def missing_languages(content: Any, fields: tuple[str, ...]) -> dict[str, list[s
     return missing
 
 
+def untranslated(content: Any, fields: tuple[str, ...], languages) -> dict[str, list[str]]:
+    """For each of ``languages`` other than the main one, the ``fields`` written in the main
+    language but not in it: what its readers will get in the main language."""
+    main = content.texts.get(content.main_language)
+    written = [f for f in fields if main is not None and getattr(main, f)]
+    found = {}
+    for language in languages:
+        if language == content.main_language:
+            continue
+        own = content.texts.get(language)
+        missing = [f for f in written if own is None or not getattr(own, f)]
+        if missing:
+            found[language] = missing
+    return found
+
+
 @dataclass(frozen=True)
 class LocalText:
     """A text as a template shows it: plain in text emails (``str``), and in HTML marked with
@@ -54,7 +75,9 @@ class LocalText:
     is_html: bool = False
 
     def __str__(self) -> str:
-        return self.text
+        # Plain text: the catalogue isolates the placeholder a title fills, and the ``isolate``
+        # filter a text standing on its own; a hashtag inside a mixed title is isolated here.
+        return self.text if self.is_html else isolate_tags(self.text)
 
     def __bool__(self) -> bool:
         return bool(self.text)
@@ -71,11 +94,24 @@ class LocalText:
             return Markup(' dir="auto"')
         return Markup(' lang="{}" dir="{}"').format(self.lang, text_direction(self.lang))
 
+    @property
+    def inner(self) -> Markup:
+        """The text for an element that carries ``attrs`` itself: escaped, with a hashtag
+        inside a mixed title in its own ``<bdi>``."""
+        if self.is_html:
+            return Markup(self.text)  # noqa: S704 - sanitised when saved
+        return tags_in_bdi(self.text)
+
     def __html__(self) -> str:
-        content = Markup(self.text) if self.is_html else escape(self.text)  # noqa: S704 - sanitised at save
-        if not self.foreign:
-            return str(content)
-        return str(Markup("<span{}>{}</span>").format(self.attrs, content))
+        # Inside a sentence the text is isolated from the words around it: a Latin title in
+        # an Arabic sentence keeps its punctuation at its own ends.
+        if self.foreign:
+            return str(Markup("<span{}>{}</span>").format(self.attrs, self.inner))
+        if self.is_html or not runs_against(self.text, text_direction(self.page_lang)):
+            # A block (the element around it carries ``attrs``), or a text whose letters all
+            # run the page's way: nothing to isolate it from.
+            return str(self.inner)
+        return str(Markup("<bdi>{}</bdi>").format(self.inner))
 
 
 def local_text(content: Any, field: str, language: str | None = None) -> LocalText:
@@ -89,3 +125,4 @@ def local_text(content: Any, field: str, language: str | None = None) -> LocalTe
 def register(app: Flask) -> None:
     app.add_template_global(local_text)
     app.add_template_global(missing_languages)
+    app.add_template_global(WRITTEN_IN, "written_in")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, has_request_context
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from .extensions import db
+from .folding import fold
 from .models import Event
 
 # Indexes only PostgreSQL has, made by their migration rather than by the models (a trigram
@@ -49,10 +52,15 @@ def configure_engines(app: Flask) -> None:
         cursor.close()
         # SQLite folds the case of ASCII letters only; searching "élodie" must find "Élodie".
         dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+        dbapi_connection.create_function("fold_search", 1, _fold, deterministic=True)
 
 
 def _casefold(value):
     return value.casefold() if isinstance(value, str) else value
+
+
+def _fold(value):
+    return fold(value) if isinstance(value, str) else value
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -63,25 +71,31 @@ def _sqlite_file(url: URL) -> Path | None:
 
 
 def database_is_readable(app: Flask) -> bool:
-    """Whether the database answers a read of the schema within HEALTH_CHECK_TIMEOUT seconds.
-
-    The check opens a connection of its own, bounded by connect and statement timeouts, so
-    that a server that accepts connections but never answers cannot hold the request (nor a
-    worker that is asked to stop) for longer than that.
-    """
-    engine = app.extensions.get("mmm_health_engine")
-    if engine is None:
-        engine = app.extensions["mmm_health_engine"] = _health_engine(app)
+    """Whether the database answers a read of the schema within HEALTH_CHECK_TIMEOUT seconds."""
     try:
-        with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                # SET rather than a connection option, which PgBouncer refuses.
-                seconds = int(app.config["HEALTH_CHECK_TIMEOUT"])
-                connection.execute(text(f"SET statement_timeout = {seconds * 1000}"))
+        with health_connection(app) as connection:
             connection.execute(select(Event.id).limit(1))
     except (SQLAlchemyError, sqlite3.Error):
         return False
     return True
+
+
+@contextmanager
+def health_connection(app: Flask) -> Iterator[Connection]:
+    """A connection for the health checks (``/healthz``, ``/readyz``), bounded by connect and
+    statement timeouts of HEALTH_CHECK_TIMEOUT seconds, so that a server that accepts
+    connections but never answers cannot hold the request (nor a worker that is asked to
+    stop) for longer than that. Raises SQLAlchemyError or sqlite3.Error when it gives up.
+    """
+    engine = app.extensions.get("mmm_health_engine")
+    if engine is None:
+        engine = app.extensions["mmm_health_engine"] = _health_engine(app)
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # SET rather than a connection option, which PgBouncer refuses.
+            seconds = int(app.config["HEALTH_CHECK_TIMEOUT"])
+            connection.execute(text(f"SET statement_timeout = {seconds * 1000}"))
+        yield connection
 
 
 def _health_engine(app: Flask) -> Engine:

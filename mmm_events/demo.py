@@ -1,19 +1,27 @@
-"""Demo content: the #Mothers4Peace conference and MMM's news, for a first look at the site."""
+"""Demo content: the #Mothers4Peace conference (with its registration questions) and MMM's
+news, for a first look at the site."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from .events.covers import read_cover, set_cover
 from .extensions import db
 from .models import Event, NewsPost, utcnow
+from .questions.demo import add_demo_questions
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 CONFERENCE_SLUG = "mothers4peace-casablanca"
+# Drawn with Pillow by scripts/make_demo_cover.py: an original picture, shipped with the code.
+CONFERENCE_COVER = (
+    Path(__file__).resolve().parent.parent / "static/img/demo/mothers4peace-cover.jpg"
+)
 
 
 def next_conference_start(today: date) -> date:
@@ -55,8 +63,13 @@ def conference(today: date) -> Event:
         capacity=250,
         is_published=True,
         contact_email="events@makemothersmatter.org",
+        cover_alt=(
+            "Mothers and children walking hand in hand over a hill at sunrise, a dove in "
+            "the sky."
+        ),
     )
     _translate(event, CONFERENCE_TEXTS)
+    set_cover(event, read_cover(CONFERENCE_COVER.read_bytes()))
     return event
 
 
@@ -92,6 +105,12 @@ CONFERENCE_TEXTS = {
             "Les sessions se tiennent en anglais et en français."
         ),
         "venue": "Centre de conférences",
+        "city": "Casablanca",
+        "country": "Maroc",
+        "cover_alt": (
+            "Des mères et des enfants marchent main dans la main sur une colline au lever du "
+            "soleil, une colombe dans le ciel."
+        ),
     },
     "ar": {
         "title": "المؤتمر الدولي #Mothers4Peace",
@@ -113,6 +132,9 @@ CONFERENCE_TEXTS = {
             "تُعقد الجلسات باللغتين الإنجليزية والفرنسية."
         ),
         "venue": "مركز المؤتمرات",
+        "city": "الدار البيضاء",
+        "country": "المغرب",
+        "cover_alt": "أمهات وأطفال يسيرون يدًا بيد على تلّة عند شروق الشمس، وحمامة في السماء.",
     },
 }
 
@@ -257,6 +279,8 @@ def seed_demo(today: date) -> list[str]:
     if event is None:
         event = conference(today)
         db.session.add(event)
+        db.session.flush()
+        add_demo_questions(event)
         added.append(event.slug)
     existing = set(db.session.scalars(select(NewsPost.slug)))
     dates = news_dates(today)

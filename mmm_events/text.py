@@ -1,4 +1,5 @@
-"""Organisers write event descriptions and news in Markdown; visitors get safe HTML."""
+"""Text as people type it: event descriptions and news in Markdown made safe HTML, slugs, and
+people's names without the invisible characters that change how a page reads."""
 
 from __future__ import annotations
 
@@ -33,6 +34,20 @@ def render_markdown(source: str) -> Markup:
         link_rel=None,
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 above
+
+
+def clean_name(value: str) -> str:
+    """A person's name as it is stored and shown (pages, lists, exports, email display names):
+    without Unicode's format characters (category Cf), and stripped.
+
+    Format characters are invisible and change how the text around them is shown: bidi
+    overrides, embeddings and isolates (U+202A–U+202E, U+2066–U+2069) and marks (U+200E,
+    U+200F, U+061C) reorder what an organiser reads ("\u202eevil.exe" reads "exe.live");
+    zero-width spaces, joiners and the byte order mark (U+200B–U+200D, U+2060, U+FEFF) make
+    two names that look alike differ. Letters of every script and their combining marks
+    (Arabic vowel signs, accents typed as marks) are not format characters and stay.
+    """
+    return "".join(c for c in value if unicodedata.category(c) != "Cf").strip()
 
 
 def slugify(text: str, max_length: int = 80) -> str:

@@ -2,8 +2,8 @@
 
 nginx (configured with deploy/nginx/mmm-events-proxy.conf, as in production) balances two
 gunicorn web servers, each with its own instance folder, so that any state one keeps on its
-disk shows up as a bug; two mail workers deliver the outbox; PostgreSQL and Redis are the ones
-already running (started if absent). Every process gets the same SECRET_KEY. Ctrl-C (or
+disk shows up as a bug; two mail workers deliver the outbox; PostgreSQL is the one already
+running (started if absent). Every process gets the same SECRET_KEY. Ctrl-C (or
 SIGTERM) stops them all, web servers finishing their requests first.
 
 Usable as a library too (bench/bench_cluster.py kills and restarts its processes):
@@ -70,7 +70,6 @@ class Settings:
     database_url: str = os.environ.get(
         "CLUSTER_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/mmm_cluster"
     )
-    redis_url: str = os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/3")
     run_dir: Path = Path(os.environ.get("CLUSTER_RUN_DIR") or ROOT / "instance" / "cluster")
     # Extra environment for every app process (e.g. MAIL_SERVER for the benchmark's sink).
     environment: dict[str, str] = field(default_factory=dict)
@@ -100,8 +99,6 @@ class Cluster:
         self.webs: dict[int, subprocess.Popen] = {}
         self.workers: dict[int, subprocess.Popen] = {}
         self.nginx: subprocess.Popen | None = None
-        # Started here only when none was running.
-        self.redis: subprocess.Popen | None = None
 
     # Start and stop --------------------------------------------------------------------------
 
@@ -119,7 +116,6 @@ class Cluster:
     def start(self) -> None:
         self.run.mkdir(parents=True, exist_ok=True)
         self._ensure_postgres()
-        self._ensure_redis()
         self.ensure_database()
         self._flask("db", "upgrade")
         if self.settings.seed_demo:
@@ -142,7 +138,8 @@ class Cluster:
         for process in processes:
             if process.poll() is None:
                 process.terminate()
-        processes += [p for p in (self.nginx, self.redis) if p is not None]
+        if self.nginx is not None:
+            processes.append(self.nginx)
         deadline = time.monotonic() + 40
         for process in processes:
             try:
@@ -150,12 +147,9 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self.redis is not None:
-            self.redis.terminate()
-            self.redis.wait()
         self.webs.clear()
         self.workers.clear()
-        self.nginx = self.redis = None
+        self.nginx = None
 
     @property
     def url(self) -> str:
@@ -186,8 +180,6 @@ class Cluster:
             "DATABASE_URL": self.settings.database_url,
             "SERVER_NAME": f"127.0.0.1:{self.settings.port}",
             "PROXY_COUNT": "1",
-            "RATELIMIT_STORAGE_URI": self.settings.redis_url,
-            "RATELIMIT_KEY_PREFIX": "mmm-cluster",
             "INSTANCE_PATH": str(instance),
             "MAILBOX_DIR": str(self.run / "mailbox"),
             "LOG_FORMAT": "json",
@@ -270,18 +262,6 @@ class Cluster:
             ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
             check=True,
         )
-
-    def _ensure_redis(self) -> None:
-        if port_open("127.0.0.1", 6379):
-            return
-        command = ["redis-server", "--bind", "127.0.0.1", "--port", "6379", "--save", "",
-                   "--appendonly", "no"]
-        self.redis = self._spawn(command, dict(os.environ), self.run / "redis.log")
-        deadline = time.monotonic() + 10
-        while not port_open("127.0.0.1", 6379):
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.1)
 
     def ensure_database(self) -> None:
         from sqlalchemy import create_engine, make_url, text

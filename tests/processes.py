@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import os
-import socket
+import signal
 import subprocess
 import sys
 import time
@@ -23,10 +23,13 @@ from tests.conftest import free_port
 
 
 class Gunicorn:
-    """gunicorn with two sync workers on a free loopback port; each response's worker pid is
-    read back from the access log."""
+    """gunicorn with two sync workers on a free loopback port (or on ``host``, e.g. 0.0.0.0 to
+    be reached from another address); each response's worker pid is read back from the access
+    log."""
 
-    def __init__(self, database_url: str, folder: Path, **settings: str) -> None:
+    def __init__(
+        self, database_url: str, folder: Path, host: str = "127.0.0.1", **settings: str
+    ) -> None:
         self.port = free_port()
         self.log = folder / "access.log"
         env = {
@@ -36,7 +39,6 @@ class Gunicorn:
             "SERVER_NAME": f"127.0.0.1:{self.port}",
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(folder),
-            "RATELIMIT_STORAGE_URI": "memory://",
             # The client address comes from X-Forwarded-For, so one test can be many people.
             "PROXY_COUNT": "1",
             **settings,
@@ -44,7 +46,7 @@ class Gunicorn:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
             [
-                str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{self.port}",
+                str(gunicorn), "-w", "2", "-b", f"{host}:{self.port}",
                 "--access-logfile", str(self.log), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
                 "mmm_events:create_app()",
             ],
@@ -61,15 +63,17 @@ class Gunicorn:
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start")
 
-    def post_form(self, path: str, fields: dict, address: str) -> tuple[int, str]:
-        """Send the form at ``path`` (read first, for its CSRF token and cookie) with
-        ``fields`` from client ``address``; the status of the POST and the pid of the worker
-        that answered it."""
+    def post_form(
+        self, path: str, fields: dict, address: str, page: str | None = None
+    ) -> tuple[int, str]:
+        """Send the form at ``path`` (read first, or the ``page`` that shows it, for its CSRF
+        token and cookie) with ``fields`` from client ``address``; the status of the POST and
+        the pid of the worker that answered it."""
         opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
         )
         url = f"http://127.0.0.1:{self.port}{path}"
-        with opener.open(url, timeout=30) as form:
+        with opener.open(f"http://127.0.0.1:{self.port}{page or path}", timeout=30) as form:
             page = form.read().decode()
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
         before = len(self._log_lines()) + 1  # the GET's line may not be written yet
@@ -102,14 +106,30 @@ class Gunicorn:
             time.sleep(0.01)
         raise RuntimeError("no access log line")
 
+    def workers(self) -> list[str]:
+        """The pids of the workers, written as the access log writes them ("<1702>")."""
+        master = str(self.process.pid)
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # "pid (name) state ppid ...": the name may hold spaces, so split after it.
+                if stat.read_text().rsplit(")", 1)[1].split()[1] == master:
+                    found.append(f"<{stat.parent.name}>")
+        return sorted(found)
+
     @contextlib.contextmanager
-    def stalled_connection(self) -> Iterator[None]:
-        """A request that never finishes its headers: one sync worker waits on it until it is
-        closed, so the requests sent meanwhile go to the other."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as stalled:
-            stalled.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            time.sleep(0.05)  # accepted by a worker before the next connection arrives
+    def only_worker(self, pid: str) -> Iterator[None]:
+        """Every request sent meanwhile is served by worker ``pid``: the others are stopped
+        (SIGSTOP) until the block ends, so the kernel cannot hand a connection to them."""
+        others = [int(other.strip("<>")) for other in self.workers() if other != pid]
+        assert len(others) == 1, f"{pid} is not one of two workers"
+        for other in others:
+            os.kill(other, signal.SIGSTOP)
+        try:
             yield
+        finally:
+            for other in others:
+                os.kill(other, signal.SIGCONT)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -129,8 +149,8 @@ def gunicorn(database_url, tmp_path, app) -> Iterator:
     # ``app`` is only there to have the test's database ready (and emptied) before the start.
     servers: list[Gunicorn] = []
 
-    def start(**settings: str) -> Gunicorn:
-        server = Gunicorn(database_url, tmp_path, **settings)
+    def start(host: str = "127.0.0.1", **settings: str) -> Gunicorn:
+        server = Gunicorn(database_url, tmp_path, host, **settings)
         servers.append(server)
         server.wait_until_ready()
         return server
@@ -140,18 +160,13 @@ def gunicorn(database_url, tmp_path, app) -> Iterator:
         server.stop()
 
 
-def refused_in_a_worker_that_did_not_count(server, failures, attempt, limit: int) -> set[str]:
-    """Repeat a refused attempt until a worker refuses it that served fewer than ``limit`` of
-    the ``failures`` (status, pid) itself: only a shared count can make it refuse. Each
-    attempt is sent while a stalled connection occupies a worker, so that the kernel cannot
-    hand every request to the same one."""
+def refused_in_a_worker_that_did_not_count(server, failures, attempt, limit: int) -> str:
+    """Send a refused attempt to a worker that served fewer than ``limit`` of the ``failures``
+    (status, pid) itself, the other being stopped: only a shared count can make it refuse.
+    The pid of that worker."""
     counted = Counter(pid for _, pid in failures)
-    refused_by: set[str] = set()
-    for _ in range(20):
-        with server.stalled_connection():
-            status, pid = attempt()
-        assert status == 429
-        refused_by.add(pid)
-        if counted[pid] < limit:
-            return refused_by
-    raise AssertionError(f"every refusal came from a worker that counted: {refused_by}")
+    uncounting = next(pid for pid in server.workers() if counted[pid] < limit)
+    with server.only_worker(uncounting):
+        status, pid = attempt()
+    assert (status, pid) == (429, uncounting)
+    return pid

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from flask import current_app
 
-from mmm_events.privacy import suppression_key
+from mmm_events.addresses import suppression_key
 
 
 # revision identifiers, used by Alembic.

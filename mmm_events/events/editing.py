@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import _
-from sqlalchemy import Select, delete, insert, select, update
+from flask_babel import _, ngettext
+from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
 from ..models import Event, User, event_organiser
@@ -18,30 +18,21 @@ from ..models.texts import CONTENT_LANGUAGES
 from ..registrations.emails import queue_event_changed
 from ..slugs import slug_taken, unique_slug
 from ..text import slugify
+from .covers import CoverSize, remove_cover, set_cover
 
 # Form fields copied onto the model as they are; the datetimes are converted first.
 PLAIN_FIELDS = (
-    "hashtag", "city", "country", "timezone", "contact_email", "invite_only", "is_published",
+    "hashtag", "timezone", "contact_email", "invite_only", "is_published",
     "main_language", "invitation_admits", "invitation_guests", "confirm_email",
+    "requires_approval", "visa_letters", "visa_covers_costs", "visa_signatory_name",
+    "visa_signatory_role", "passport_data_days",
 )
 # The texts written per language, in ``data["texts"][language]``.
 TEXT_FIELDS = (
-    "title", "summary", "description", "venue", "invitation_subject", "invitation_message",
+    "title", "summary", "description", "venue", "city", "country", "invitation_subject",
+    "invitation_message", "cover_alt",
 )
 LOCAL_DATETIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-def visible_events(user: User) -> Select[tuple[Event]]:
-    """The events ``user`` may manage, as a query to refine further: admins manage every
-    event, organisers the events they are assigned to."""
-    query = select(Event)
-    if not user.is_admin:
-        query = query.join(event_organiser).where(event_organiser.c.user_id == user.id)
-    return query
-
-
-def can_manage(user: User, event: Event) -> bool:
-    return user.is_admin or any(o.id == user.id for o in event.organisers)
 
 
 class EventError(ValueError):
@@ -66,12 +57,19 @@ def to_local(moment: datetime | None, zone: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
-def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> Event:
+def save_event(
+    event: Event | None,
+    data: dict[str, Any],
+    *,
+    creator: User,
+    cover: list[CoverSize] | None = None,
+) -> Event:
     """Create (``event`` None) or update an event from validated form data.
 
     ``data`` holds the form's values, datetimes as naive wall-clock times in
-    ``data["timezone"]``, the texts as ``data["texts"][language][field]``. Raises EventError,
-    with nothing changed, when a rule is broken.
+    ``data["timezone"]``, the texts as ``data["texts"][language][field]``; ``cover`` the sizes
+    of a new cover image (``covers.read_cover``), and ``data["remove_cover"]`` asks to remove
+    the one it has. Raises EventError, with nothing changed, when a rule is broken.
     """
     # Longer than most: creating and editing share every check, and all of them run before
     # the first write, so that a refusal changes nothing.
@@ -95,6 +93,9 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     if data["is_published"] and not (event and event.is_published):
         _refuse_to_publish_full(capacity, event.seats_taken if event else 0)
     slug = _slug_for(event, data)
+    removing = bool(data.get("remove_cover")) and cover is None
+    _require_cover_alt(data, has_cover=cover is not None or (
+        event is not None and bool(event.cover_images) and not removing))
 
     if event is None:
         event = Event(capacity=capacity, seats_taken=0)
@@ -114,10 +115,12 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
             db.session.refresh(event)
             raise EventError(
                 "capacity",
-                _(
-                    "%(confirmed)d people are already confirmed, so the event needs at least "
-                    "%(confirmed)d seats. Cancel registrations first to reduce it.",
-                    confirmed=event.seats_taken,
+                ngettext(
+                    "%(num)d person is already confirmed, so the event needs at least "
+                    "%(num)d seat. Cancel registrations first to reduce it.",
+                    "%(num)d people are already confirmed, so the event needs at least "
+                    "%(num)d seats. Cancel registrations first to reduce it.",
+                    event.seats_taken,
                 ),
             )
         db.session.refresh(event, ["capacity"])
@@ -129,11 +132,30 @@ def save_event(event: Event | None, data: dict[str, Any], *, creator: User) -> E
     for name, value in moments.items():
         setattr(event, name, value)
     write_texts(event, data["texts"], TEXT_FIELDS)
+    # The event's own copy of the main language's place (see models.events).
+    main_text = event.text_in(event.main_language)
+    event.city, event.country = main_text.city, main_text.country
     event.slug = slug
+    if cover is not None:
+        set_cover(event, cover)
+    elif removing:
+        remove_cover(event)
     db.session.flush()
     if rescheduled:
         queue_event_changed(event)
     return event
+
+
+def _require_cover_alt(data: dict[str, Any], *, has_cover: bool) -> None:
+    """A cover is described in the main language at least, for people who cannot see it
+    (screen readers, images turned off in an email)."""
+    main_language = data["main_language"]
+    if has_cover and not (data["texts"].get(main_language) or {}).get("cover_alt"):
+        raise EventError(
+            f"cover_alt_{main_language}",
+            _("Please say what the cover image shows, in the main language at least, for "
+              "people who cannot see it."),
+        )
 
 
 def _refuse_to_publish_full(capacity: int, seats_taken: int) -> None:

@@ -1,107 +1,51 @@
-"""The RSVP form and the form to change a registration."""
+"""The RSVP form, the form that sends the manage link again, and the organiser's event forms."""
 
 from __future__ import annotations
 
-from datetime import date
+from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
+    EmailField,
     HiddenField,
+    IntegerField,
     RadioField,
+    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..forms import (
+    SLUG_PATTERN,
     Form,
     MultiCheckboxField,
+    add_text_fields,
     email_address,
-    plain_text,
+    main_language_field,
+    plausible_year,
     single_line,
+    slug_field,
     strip_text,
 )
-from ..web import long_date
+from ..models import InvitationAdmits
+from ..registrations.forms import DetailsForm
+from ..web import time_zone_choices
 
-
-class DetailsForm(Form):
-    full_name = StringField(
-        _l("Full name"),
-        filters=[strip_text],
-        validators=[
-            DataRequired(_l("Please enter your name.")),
-            Length(max=200, message=_l("Please shorten your name to 200 characters.")),
-            single_line,
-        ],
-        render_kw={"autocomplete": "name"},
-    )
-    email = StringField(
-        _l("Email address"),
-        filters=[strip_text],
-        validators=[
-            DataRequired(_l("Please enter your email address.")),
-            Length(max=254, message=_l("Please shorten the email address to 254 characters.")),
-            single_line,
-            email_address,
-        ],
-        render_kw={"autocomplete": "email", "type": "email", "spellcheck": "false"},
-    )
-    organisation = StringField(
-        _l("Organisation"),
-        filters=[strip_text],
-        validators=[
-            Optional(),
-            Length(max=200, message=_l("Please shorten this to 200 characters.")),
-            single_line,
-        ],
-        render_kw={"autocomplete": "organization"},
-    )
-    country = StringField(
-        _l("Country"),
-        filters=[strip_text],
-        validators=[
-            DataRequired(_l("Please enter your country.")),
-            Length(max=120, message=_l("Please shorten this to 120 characters.")),
-            single_line,
-        ],
-        render_kw={"autocomplete": "country-name"},
-    )
-    days = MultiCheckboxField(_l("Which days will you attend?"), choices=[])
-    needs = TextAreaField(
-        _l("Accessibility or dietary needs"),
-        filters=[strip_text],
-        validators=[
-            Optional(),
-            Length(max=2000, message=_l("Please shorten this to 2,000 characters.")),
-            plain_text,
-        ],
-    )
-    needs_consent = BooleanField(
-        _l("I consent to Make Mothers Matter keeping these needs, which may concern my "
-           "health, to organise my attendance. Without this consent, they are not kept.")
-    )
-    language = RadioField(
-        _l("Language for emails"),
-        choices=[
-            SelectChoice("en", "English"),
-            SelectChoice("fr", "Français"),
-            SelectChoice("ar", "العربية"),
-        ],
-        default="en",
-        validators=[DataRequired(_l("Please choose a language."))],
-    )
-
-    def set_days(self, days: list[date], zone) -> None:
-        self.days.choices = [SelectChoice(d.isoformat(), long_date(d, zone)) for d in days]
-
-    def validate_days(self, field) -> None:
-        if len(field.choices) > 1 and not field.data:
-            raise ValidationError(_l("Please choose at least one day."))
-
-    def chosen_days(self) -> list[date]:
-        return [date.fromisoformat(value) for value in self.days.data or []]
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+_ZONES = available_timezones()
 
 
 class RegistrationForm(DetailsForm):
@@ -110,6 +54,9 @@ class RegistrationForm(DetailsForm):
         validators=[DataRequired(_l("Please tick this box so that we can register you."))],
     )
     invitation = HiddenField()
+    # Shown on events that offer visa letters, with the passport details beside it
+    # (documents.forms.PassportForm, prefixed "visa-").
+    visa_letter = BooleanField(_l("I need a letter of invitation for my visa"))
     # The honeypot: hidden from people (and from screen readers), filled by robots that fill
     # every field. The template renders it by hand, always empty.
     website = StringField(_l("Leave this field empty"), filters=[strip_text])
@@ -119,5 +66,149 @@ class EmailLinkForm(Form):
     email = StringField(_l("Email address"), filters=[strip_text], validators=[DataRequired()])
 
 
-class ConfirmForm(Form):
-    """A button and its CSRF token: for actions such as cancelling."""
+def _valid_zone(form, field) -> None:
+    if field.data not in _ZONES:
+        raise ValidationError(_l("Please choose a time zone from the list."))
+
+
+class EventForm(Form):
+    main_language = main_language_field()
+    slug = slug_field()
+    hashtag = StringField(_l("Hashtag"), validators=[Optional(), Length(max=80)])
+    # Zones named in the organiser's language; the value stays the zone's key.
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=time_zone_choices,
+        default="Africa/Casablanca",
+        validate_choice=False,
+        validators=[InputRequired(), _valid_zone],
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible_year]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible_year]
+    )
+    # No default: an event created with 0 seats would silently turn every registration into a
+    # waiting-list place. The organiser types the number the venue holds.
+    capacity = IntegerField(
+        _l("Number of seats"),
+        validators=[
+            InputRequired(message=_l("Give the number of seats the venue holds.")),
+            NumberRange(min=0, max=1_000_000),
+        ],
+    )
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens"), format=DATETIME_FORMAT, validators=[Optional(), plausible_year]
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), plausible_year],
+    )
+    contact_email = EmailField(
+        _l("Contact email"), validators=[Optional(), Length(max=254), email_address]
+    )
+    invite_only = BooleanField(_l("By invitation only"))
+    invitation_admits = RadioField(
+        _l("Whom an invitation admits"),
+        choices=[
+            SelectChoice(
+                InvitationAdmits.OWN_ADDRESS.value,
+                _l("Only the address it was sent to"),
+            ),
+            SelectChoice(
+                InvitationAdmits.ANYONE_ONCE.value, _l("One person, whatever the address")
+            ),
+            SelectChoice(
+                InvitationAdmits.GUESTS.value,
+                _l("The person it was sent to, and a number of guests"),
+            ),
+        ],
+        coerce=InvitationAdmits,
+        default=InvitationAdmits.OWN_ADDRESS,
+    )
+    invitation_guests = IntegerField(
+        _l("Guests per invitation"),
+        default=0,
+        # An emptied box means no guests, not a missing value.
+        filters=[lambda value: 0 if value is None else value],
+        validators=[Optional(), NumberRange(min=0, max=1_000)],
+    )
+    confirm_email = BooleanField(
+        _l("Ask people to confirm their email address before their seat is theirs")
+    )
+    requires_approval = BooleanField(
+        _l("Registrations require the organisers' approval before they take a seat")
+    )
+    visa_letters = BooleanField(_l("People may ask for a letter of invitation for their visa"))
+    visa_covers_costs = BooleanField(
+        _l("The letter says the organisation covers travel and accommodation costs")
+    )
+    visa_signatory_name = StringField(
+        _l("Signatory of the letters: name"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), single_line],
+    )
+    visa_signatory_role = StringField(
+        _l("Signatory of the letters: role"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), single_line],
+    )
+    passport_data_days = IntegerField(
+        _l("Days after the event before passport details are deleted"),
+        default=30,
+        # An emptied box means the default, not a missing value.
+        filters=[lambda value: 30 if value is None else value],
+        validators=[Optional(), NumberRange(min=0, max=365)],
+    )
+    is_published = BooleanField(_l("Published (visible to the public)"))
+    # Checked by Pillow in the view (covers.read_cover), where a refusal gets its own status.
+    cover = FileField(
+        _l("Cover image"), render_kw={"accept": "image/jpeg,image/png,image/webp"}
+    )
+    remove_cover = BooleanField(_l("Remove the cover image"))
+    # The cover sent with an earlier try of this form that came back with an error
+    # (covers.keep_pending): the form need not be given the file again.
+    kept_cover = HiddenField()
+
+
+add_text_fields(EventForm, {
+    "title": lambda: StringField(_l("Title"), validators=[Optional(), Length(max=200)]),
+    "summary": lambda: TextAreaField(_l("Summary"), validators=[Optional(), Length(max=500)]),
+    "description": lambda: TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=50_000)]
+    ),
+    "venue": lambda: StringField(_l("Venue"), validators=[Optional(), Length(max=200)]),
+    "city": lambda: StringField(_l("City"), validators=[Optional(), Length(max=120)]),
+    "country": lambda: StringField(_l("Country"), validators=[Optional(), Length(max=120)]),
+    "invitation_subject": lambda: StringField(
+        _l("Invitation subject"), validators=[Optional(), Length(max=200)]
+    ),
+    "invitation_message": lambda: TextAreaField(
+        _l("Invitation message"), validators=[Optional(), Length(max=20_000)]
+    ),
+    "cover_alt": lambda: StringField(
+        _l("What the cover image shows"), validators=[Optional(), Length(max=300)]
+    ),
+})
+
+
+class DuplicateForm(Form):
+    """A copy of an event: its new address and its new start (the rest moves with it)."""
+
+    slug = StringField(
+        _l("Web address"),
+        validators=[
+            InputRequired(_l("Please give the copy its own web address.")),
+            Length(max=120),
+            Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and dashes only.")),
+        ],
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible_year]
+    )
+
+
+class OrganisersForm(Form):
+    organisers = MultiCheckboxField(_l("Organisers of this event"), coerce=int)

@@ -1,13 +1,11 @@
-"""Public event pages: the list, the invitation with its RSVP form, and the manage page."""
+"""Public event pages: the list, and the invitation with its RSVP form.
+
+The manage link of a registration has its pages in ``registrations/views.py``."""
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
-
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -20,21 +18,30 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..extensions import db, limiter
+from ..bidi import strip_direction_controls
+from ..documents.forms import PassportForm
+from ..documents.letters import request_letter
+from ..errors import render_error
+from ..extensions import db
 from ..i18n import current_language
-from ..models import Registration, RegistrationStatus, utcnow
+from ..models import Event, Registration, utcnow
 from ..operations import count_registration
 from ..privacy import consent as privacy_consent
-from ..privacy.views import refuse_erased
-from ..registrations import holds, limits, status
+from ..questions.answers import ChoiceFull, Reading, event_questions, read_answers
+from ..questions.shown import shown_questions
+from ..registrations import admission, limits, status
+from ..registrations import errors as registration_errors
 from ..registrations import services as registrations
-from ..registrations.emails import manage_url
-from ..registrations.ticket import check_in_qr_png, check_in_url
-from . import services
-from .calendar import registration_ics
-from .forms import ConfirmForm, DetailsForm, EmailLinkForm, RegistrationForm
+from . import page_cache, rsvp_limits, services
+from .forms import EmailLinkForm, RegistrationForm
 
 bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+@bp.app_context_processor
+def event_list_helpers() -> dict:
+    """The event cards (the list here, the home page) say what registering would give."""
+    return {"list_status": services.list_status}
 
 
 @bp.get("/")
@@ -44,18 +51,6 @@ def index():
         "events/index.html",
         upcoming=services.upcoming_events(now),
         past=services.past_events(now),
-    )
-
-
-def _details(form: DetailsForm) -> registrations.RegistrationDetails:
-    return registrations.RegistrationDetails(
-        full_name=form.full_name.data,
-        email=form.email.data,
-        organisation=form.organisation.data or "",
-        country=form.country.data,
-        days=form.chosen_days(),
-        needs=privacy_consent.special_category_kept(form.needs.data, form.needs_consent.data),
-        language=form.language.data,
     )
 
 
@@ -71,51 +66,92 @@ def _prefill(form: RegistrationForm, event, invitation) -> None:
         form.invitation.data = invitation.token
 
 
+def _kept_page(shown) -> str:
+    """The page every visitor sees, from what ``services.page_version`` read: kept rendered
+    per version (``page_cache``), with this visitor's token and the seats left now."""
+    state = Event.registration_state(shown, utcnow())
+    seats_left = max(shown.capacity - shown.seats_taken, 0)
+
+    def render(marker) -> str:
+        event = db.session.get(Event, shown.id)
+        refusal = None
+        if state == "open" and event.invite_only:
+            refusal = _(
+                "This event is by invitation only. Please use the link in your invitation "
+                "email."
+            )
+        return _render(event, state, _new_form(event, None), marker, refusal=refusal,
+                       passport=_passport_form(event))
+
+    return page_cache.page(
+        page_cache.version(shown, state, seats_left),
+        render,
+        _seats_left(seats_left),
+        current_app.config.get("WTF_CSRF_ENABLED", True),
+    )
+
+
+def _passport_form(event) -> PassportForm | None:
+    """The passport details of a visa letter asked for with the RSVP, on events that issue
+    letters; the RSVP form carries the CSRF token for both."""
+    if not event.visa_letters:
+        return None
+    passport = PassportForm(prefix="visa", meta={"csrf": False})
+    passport.event = event
+    return passport
+
+
+def _new_form(event, invitation) -> RegistrationForm:
+    """The form as a GET shows it."""
+    form = RegistrationForm()
+    form.set_days(event.days, event.zone)
+    _prefill(form, event, invitation)
+    return form
+
+
+def _seats_left(count: int) -> str:
+    return ngettext("%(num)d seat left", "%(num)d seats left", count)
+
+
 def _contact(event) -> str:
     return event.contact_email or current_app.config["CONTACT_EMAIL"]
-
-
-def _retry_in(until: datetime, now: datetime) -> tuple[int, str]:
-    """Seconds until ``until`` (for Retry-After), and the words that say so."""
-    seconds = max(1, math.ceil((until - now).total_seconds()))
-    minutes = math.ceil(seconds / 60)
-    return seconds, ngettext(
-        "Too many registrations were sent from your network, or for this event, in a short "
-        "time. Please try again in %(num)d minute.",
-        "Too many registrations were sent from your network, or for this event, in a short "
-        "time. Please try again in %(num)d minutes.",
-        minutes,
-    )
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
 def detail(slug: str):
     # Longer than most views: every outcome of the RSVP re-renders this one page with the
     # same form and event, which the nested page() keeps in one place.
+    if page_cache.applies():
+        shown = services.page_version(slug)
+        if shown is not None:
+            return _kept_page(shown)
     event = services.published_event(slug)
     if event is None:
         abort(404)
     now = utcnow()
     state = event.registration_state(now)
-    token = request.values.get("invitation", "", type=str)
-    invitation = registrations.invitation_for(event, token)
-    form = RegistrationForm()
-    form.set_days(event.days, event.zone)
+    # The link to an invitation's form may come back with a direction mark at its end.
+    token = strip_direction_controls(request.values.get("invitation", "", type=str))
+    invitation = admission.invitation_for(event, token)
     refusal = notice = None
     if state == "open" and event.invite_only and invitation is None:
         refusal = _(
             "This event is by invitation only. Please use the link in your invitation email."
         )
+    form = RegistrationForm()
+    form.set_days(event.days, event.zone)
+    passport = _passport_form(event)
+    questions = event_questions(event) if state == "open" else []
+    reading = Reading()
 
     def page(status: int = 200, headers: dict | None = None):
-        return render_template(
-            "events/detail.html",
-            event=event,
-            registration_state=state,
-            form=form,
-            invitation=invitation,
-            refusal=refusal,
-            notice=notice,
+        given = (
+            {qid: g.raw for qid, g in reading.given.items()} if request.method == "POST" else {}
+        )
+        return _render(
+            event, state, form, _seats_left(event.seats_left), invitation=invitation,
+            refusal=refusal, notice=notice, passport=passport,
+            questions=shown_questions(questions, given, reading.errors),
         ), status, headers or {}
 
     if request.method == "GET":
@@ -129,7 +165,10 @@ def detail(slug: str):
         count_registration("refused")
         return page(403)
     # Refused input: the form again with its messages, as 422 (Unprocessable Content).
-    if not form.validate_on_submit():
+    reading = read_answers(questions, request.form)
+    wants_letter = passport is not None and bool(form.visa_letter.data)
+    valid = form.validate_on_submit()
+    if not valid or reading.errors or (wants_letter and not passport.validate()):
         count_registration("invalid")
         return page(422)
     if form.website.data:
@@ -138,23 +177,27 @@ def detail(slug: str):
         count_registration("honeypot")
         notice = _("We could not register you. Please check the form and send it again.")
         return page(422)
+    details = form.details()
+    details.questions, details.answers = questions, reading.answered()
     try:
-        limits.count_rsvp(event, request.remote_addr or "", now=now)
+        outcome = rsvp_limits.register_within_limits(event, details, invitation, now=now)
     except limits.TooManyAttempts as refused:
         count_registration("limited")
-        seconds, notice = _retry_in(refused.until, now)
+        seconds, notice = rsvp_limits.retry_in(refused, now)
         return page(429, {"Retry-After": str(seconds)})
-    try:
-        outcome = registrations.register(event, _details(form), now=now, invitation=invitation)
-    except registrations.RegistrationError as error:
-        db.session.rollback()
+    except registration_errors.RegistrationError as error:
         count_registration("refused")
         status_code, notice = _refused_registration(error, form, event)
         if status_code == 409:
             refusal, notice = notice, None
         return page(status_code)
+    except ChoiceFull as full:
+        count_registration("invalid")
+        reading.errors[full.question.id] = _(
+            "This choice has just become full. Please choose another."
+        )
+        return page(422)
     if not outcome.created:
-        db.session.rollback()
         count_registration("duplicate")
         return render_template(
             "events/already_registered.html",
@@ -162,6 +205,8 @@ def detail(slug: str):
             link_form=EmailLinkForm(email=form.email.data),
         )
     privacy_consent.record_consent(registration=outcome.registration, now=now)
+    if wants_letter:
+        request_letter(outcome.registration, passport.details(), now=now)
     registration_id = outcome.registration.id  # read before the commit expires it (a query)
     status = outcome.registration.status.value
     db.session.commit()
@@ -170,18 +215,33 @@ def detail(slug: str):
     return redirect(url_for("events.registered", slug=slug), code=303)
 
 
+def _render(event, state: str, form, seats_left: str, **context) -> str:
+    """The event page; ``questions`` as shown, by default the event's, empty."""
+    if "questions" not in context:
+        questions = event_questions(event) if state == "open" else []
+        context["questions"] = shown_questions(questions, {}, {})
+    context.setdefault("invitation", None)
+    context.setdefault("refusal", None)
+    context.setdefault("notice", None)
+    context.setdefault("passport", None)
+    return render_template(
+        "events/detail.html", event=event, registration_state=state, form=form,
+        seats_left=seats_left, **context,
+    )
+
+
 def _refused_registration(
-    error: registrations.RegistrationError, form: RegistrationForm, event
+    error: registration_errors.RegistrationError, form: RegistrationForm, event
 ) -> tuple[int, str | None]:
     """The status code of a refused registration, and the words for the whole form (a field's
     own error goes on the field)."""
-    if isinstance(error, registrations.InvalidDays):
+    if isinstance(error, registration_errors.InvalidDays):
         form.days.errors = [_("Please choose days of the event.")]
         return 422, None
-    if isinstance(error, registrations.InvalidEmail):
+    if isinstance(error, registration_errors.InvalidEmail):
         form.email.errors = [_("Please enter a valid email address, like name@example.org.")]
         return 422, None
-    if isinstance(error, registrations.InvitationForSomeoneElse):
+    if isinstance(error, registration_errors.InvitationForSomeoneElse):
         form.email.errors = [
             _(
                 "This invitation was sent to another email address. Please register with the "
@@ -190,7 +250,7 @@ def _refused_registration(
             )
         ]
         return 422, None
-    if isinstance(error, registrations.InvitationUsedUp):
+    if isinstance(error, registration_errors.InvitationUsedUp):
         return 422, _(
             "This invitation has already admitted as many people as it may. Please ask the "
             "organiser (%(contact)s) to invite you.",
@@ -219,7 +279,6 @@ def registered(slug: str):
 
 
 @bp.post("/<slug>/send-link")
-@limiter.limit("10 per hour")
 def send_link(slug: str):
     """Email the manage link again, to the address itself: nothing is shown here."""
     event = services.published_event(slug)
@@ -227,6 +286,20 @@ def send_link(slug: str):
         abort(404)
     form = EmailLinkForm()
     if form.validate_on_submit():
+        now = utcnow()
+        try:
+            limits.count_manage_link(request.remote_addr or "", now=now)
+        except limits.TooManyAttempts as refused:
+            seconds, minutes = rsvp_limits.wait(refused, now)
+            message = ngettext(
+                "Too many links were asked for from your network in a short time. Please "
+                "try again in %(num)d minute.",
+                "Too many links were asked for from your network in a short time. Please "
+                "try again in %(num)d minutes.",
+                minutes,
+            )
+            page, status_code = render_error(429, message)
+            return page, status_code, {"Retry-After": str(seconds)}
         registrations.send_manage_link(event, form.email.data)
         db.session.commit()
     flash(
@@ -237,131 +310,3 @@ def send_link(slug: str):
         "success",
     )
     return redirect(url_for("events.detail", slug=event.slug), code=303)
-
-
-def _registration_or_404(token: str) -> Registration:
-    registration = registrations.registration_by_token(token)
-    if registration is None:
-        abort(404)
-    refuse_erased(registration=registration)
-    return registration
-
-
-@bp.after_request
-def private_pages(response):
-    # Manage pages carry a secret in their address: keep them out of caches and referrers.
-    if request.endpoint and request.endpoint.startswith("events.manage"):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-@bp.route("/manage/confirm/<token>", methods=["GET", "POST"])
-def manage_confirm(token: str):
-    """The link in the "confirm your address" email (double opt-in). A GET changes nothing
-    (mail scanners open links); the button posts, and the person is shown their registration."""
-    registration = holds.registration_to_confirm(token)
-    if registration is None:
-        abort(404)
-    refuse_erased(registration=registration)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        if holds.confirm_address(registration, now=utcnow()):
-            db.session.commit()
-            flash(_("Thank you: your email address is confirmed. We have sent you an email."),
-                  "success")
-        return redirect(url_for("events.manage", token=registration.token), code=303)
-    if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
-        return redirect(url_for("events.manage", token=registration.token))
-    return render_template(
-        "events/confirm_address.html",
-        event=registration.event,
-        registration=registration,
-        form=form,
-    )
-
-
-@bp.get("/manage/<token>")
-def manage(token: str):
-    registration = _registration_or_404(token)
-    return render_template(
-        "events/manage.html",
-        event=registration.event,
-        registration=registration,
-        position=status.waiting_position(registration),
-    )
-
-
-@bp.route("/manage/<token>/edit", methods=["GET", "POST"])
-def manage_edit(token: str):
-    registration = _registration_or_404(token)
-    if registration.status is RegistrationStatus.CANCELLED:
-        return redirect(url_for("events.manage", token=token))
-    event = registration.event
-    form = DetailsForm()
-    form.set_days(event.days, event.zone)
-    if request.method == "GET":
-        form.full_name.data = registration.full_name
-        form.email.data = registration.email
-        form.organisation.data = registration.organisation
-        form.country.data = registration.country
-        form.days.data = [d.isoformat() for d in registration.days]
-        form.needs.data = registration.needs
-        form.needs_consent.data = bool(registration.needs)
-        form.language.data = registration.language.value
-    elif form.validate_on_submit():
-        try:
-            registrations.update_registration(registration, _details(form))
-        except registrations.AlreadyRegistered:
-            db.session.rollback()
-            form.email.errors = [
-                _("This address is already used by another registration for this event.")
-            ]
-        except registrations.InvalidDays:
-            form.days.errors = [_("Please choose days of the event.")]
-        else:
-            db.session.commit()
-            flash(_("Your changes are saved."), "success")
-            return redirect(url_for("events.manage", token=token), code=303)
-    return render_template(
-        "events/manage_edit.html", event=event, registration=registration, form=form
-    ), (422 if request.method == "POST" else 200)
-
-
-@bp.get("/manage/<token>/calendar.ics")
-def manage_calendar(token: str):
-    registration = _registration_or_404(token)
-    event = registration.event
-    return Response(
-        registration_ics(registration, url=manage_url(registration)),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
-    )
-
-
-@bp.get("/manage/<token>/check-in-code.png")
-def manage_ticket(token: str):
-    """The check-in code of a confirmed place, for the manage page (no-store, like it)."""
-    registration = _registration_or_404(token)
-    if registration.status is not RegistrationStatus.CONFIRMED:
-        abort(404)
-    return Response(
-        check_in_qr_png(check_in_url(registration.check_in_token)), mimetype="image/png"
-    )
-
-
-@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
-def manage_cancel(token: str):
-    registration = _registration_or_404(token)
-    if registration.status is RegistrationStatus.CANCELLED:
-        return redirect(url_for("events.manage", token=token))
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        status.cancel_registration(registration, now=utcnow())
-        db.session.commit()
-        flash(_("Your registration is cancelled. We have sent you an email."), "success")
-        return redirect(url_for("events.manage", token=token), code=303)
-    return render_template(
-        "events/manage_cancel.html", event=registration.event, registration=registration,
-        form=form,
-    )

@@ -10,12 +10,16 @@ from weakref import WeakKeyDictionary
 
 from flask import url_for
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import and_, select
 
 from .. import mail
 from ..content import LocalText, localized
 from ..extensions import db
 from ..models import Event, Invitation, InvitationStatus, Language, OutboxMessage
+from ..models._base import new_token
+from ..registrations.calendar import event_ics
+from ..transitions import transition
+from ..web import event_dates, local_datetime
 
 RENDERER = "invitation"
 INVITATION_KIND = "invitation"
@@ -53,7 +57,7 @@ def placeholder_values(event: Event, invitation: Invitation, dates: str) -> dict
         "organisation": invitation.organisation,
         "event": localized(event, "title", invitation.language.value)[0],
         "dates": dates,
-        "city": event.city,
+        "city": localized(event, "city", invitation.language.value)[0],
     }
 
 
@@ -71,8 +75,6 @@ def calendar_attachment(event: Event, language: str) -> mail.Attachment:
 
 
 def _calendar_attachment(event: Event, language: str) -> mail.Attachment:
-    from ..events.calendar import event_ics
-
     url = url_for("events.detail", slug=event.slug, _external=True)
     return mail.Attachment(
         filename=f"{event.slug}.ics",
@@ -130,8 +132,6 @@ def render_invitation(
     ``wording`` as queued, else the event's saved texts), falling back to the main language's;
     the preview passes the organiser's unsaved draft.
     """
-    from ..web import event_dates, local_datetime
-
     language = invitation.language.value
     saved_subject, saved_message, wording_lang = _wording_for(event, language, wording)
     if subject is not None or message is not None:
@@ -173,8 +173,6 @@ def sample_invitation(
     organisation: str = "Make Mothers Matter",
 ) -> Invitation:
     """An invitation that is never saved, for previews and tests: its links lead nowhere."""
-    from ..models._base import new_token
-
     return Invitation(
         event_id=event.id,
         token=new_token(),
@@ -284,15 +282,11 @@ def invitation_not_delivered(row: OutboxMessage) -> None:
     unless the person found the link anyway."""
     if row.kind != INVITATION_KIND or row.invitation_id is None:
         return
-    db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.id == row.invitation_id,
-            Invitation.status == InvitationStatus.INVITED,
-            Invitation.opened_at.is_(None),
-        )
-        .values(status=InvitationStatus.FAILED)
-        .execution_options(synchronize_session=False)
+    transition(
+        Invitation.status,
+        and_(Invitation.id == row.invitation_id, Invitation.opened_at.is_(None)),
+        [InvitationStatus.INVITED],
+        InvitationStatus.FAILED,
     )
 
 

@@ -14,14 +14,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import Form, email_address, plain_text, single_line
+from ..forms import Form, email_address, name_text, plain_text, single_line
+from ..web import LANGUAGE_LABELS
 from . import emails
 
-LANGUAGE_CHOICES = [
-    SelectChoice("en", _l("English")),
-    SelectChoice("fr", _l("French")),
-    SelectChoice("ar", _l("Arabic")),
-]
+LANGUAGE_CHOICES = [SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()]
 
 
 class DeclineForm(Form):
@@ -58,7 +55,11 @@ class InviteeForm(Form):
             email_address,
         ],
     )
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200), single_line])
+    name = StringField(
+        _l("Name"),
+        filters=[name_text],
+        validators=[InputRequired(), Length(max=200), single_line],
+    )
     organisation = StringField(
         _l("Organisation"), validators=[Optional(), Length(max=200), single_line]
     )

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..addresses import normalise_email
 from ..models import Language
+from ..text import clean_name
 
 # Header names people actually write, in English, French and Arabic, mapped to our columns.
 COLUMN_ALIASES = {
@@ -200,6 +201,8 @@ def _checked(line: int, cells: list[str], columns: dict[str, int]) -> InviteeRow
     # A line break inside a quoted cell is kept in the note only.
     for key in ("email", "name", "organisation", "language"):
         values[key] = " ".join(values[key].split())
+    # Cleaned here already, so that the preview shows the name as it will be stored.
+    values["name"] = clean_name(values["name"])
     try:
         email = validate_email(values["email"], check_deliverability=False).normalized
     except EmailNotValidError:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..erasures import refuse_erased
 from ..extensions import csrf, db
 from ..models import Invitation, InvitationStatus, utcnow
 from ..privacy.consent import record_consent
-from ..privacy.views import refuse_erased
+from ..web import keep_private
 from . import services
 from .forms import DeclineForm, UnsubscribeForm
 
@@ -28,13 +29,8 @@ def _invitation(token: str) -> Invitation:
     return invitation
 
 
-@bp.after_request
-def private(response):
-    # The pages carry a personal token in their address: keep them out of shared caches
-    # and keep the address out of other sites' Referer headers.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+# The pages carry a personal token in their address.
+bp.after_request(keep_private)
 
 
 @bp.get("/<token>/accept")
@@ -54,7 +50,15 @@ def decline(token: str):
         return render_template("invitations/already_accepted.html", invitation=invitation)
     form = DeclineForm()
     if form.validate_on_submit():
-        services.decline(invitation, message=form.message.data or "", now=utcnow())
+        try:
+            services.decline(invitation, message=form.message.data or "", now=utcnow())
+        except services.AlreadyAccepted:
+            # Accepted by a registration a moment ago, in another request.
+            db.session.rollback()
+            return render_template("invitations/already_accepted.html", invitation=invitation)
+        except services.InvitationError:
+            # Revoked a moment ago, in another request.
+            abort(404)
         record_consent(invitation=invitation, now=utcnow())
         db.session.commit()
         return redirect(url_for(".declined", token=token))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus
+from ..transitions import transition
 
 
 def lease_length() -> timedelta:
@@ -42,16 +43,16 @@ def claim_due(limit: int, now: datetime) -> list[int]:
     # row locks: there the UPDATE re-checks that each row is still due, and RETURNING says
     # which ones this worker really took; if another took them all meanwhile, look again.
     while candidates := due_ids(limit, now):
-        claimed = db.session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), or_(_lease_ran_out(now), _queued(now)))
-            .values(status=OutboxStatus.SENDING, claimed_until=lease)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        ).all()
+        claimed = transition(
+            OutboxMessage.status,
+            and_(OutboxMessage.id.in_(candidates), or_(_lease_ran_out(now), _queued(now))),
+            [OutboxStatus.QUEUED, OutboxStatus.SENDING],
+            OutboxStatus.SENDING,
+            claimed_until=lease,
+        )
         db.session.commit()
         if claimed:
-            return sorted(claimed)
+            return [id_ for id_, in claimed]
     db.session.commit()
     return []
 
@@ -80,13 +81,18 @@ class Lease:
     """The claim on one batch, renewed by a heartbeat thread until the batch is recorded.
 
     ``now`` is the time the rows were claimed at, as the worker counts it (tests move it);
-    renewals count on from it with the monotonic clock.
+    renewals count on from it with the monotonic clock. The lease's end, as written in
+    ``claimed_until``, is what marks the rows as this worker's: a worker that takes them once
+    the lease ran out writes its own.
     """
 
     def __init__(self, ids: list[int], now: datetime):
         self.ids = ids
         self.claimed_at = now
         self.length = lease_length()
+        # The ends this lease may have written: the claim's, then the last renewal known to
+        # have reached the database, and any renewal since that may or may not have.
+        self._ends = [now + self.length]
         self.engine: Engine = db.engine
         self._started = time.monotonic()
         self._held_until = self._started + self.length.total_seconds()
@@ -106,6 +112,20 @@ class Lease:
         to spare, as much as a heartbeat's interval."""
         return time.monotonic() < self._held_until - self.length.total_seconds() / 3
 
+    def kept(self) -> set[int]:
+        """The rows of the batch still claimed by this lease, which the caller's transaction
+        then holds (row locks, or SQLite's write lock) until it records them. Call it once
+        the lease has ended: a row another worker took meanwhile is its to record."""
+        return {
+            id_
+            for id_, in transition(
+                OutboxMessage.status,
+                and_(OutboxMessage.id.in_(self.ids), OutboxMessage.claimed_until.in_(self._ends)),
+                [OutboxStatus.SENDING],
+                OutboxStatus.SENDING,
+            )
+        }
+
     def _beat(self) -> None:
         interval = self.length.total_seconds() / 3
         while not self._done.wait(interval):
@@ -118,10 +138,14 @@ class Lease:
                         .where(
                             OutboxMessage.id.in_(self.ids),
                             OutboxMessage.status == OutboxStatus.SENDING,
+                            OutboxMessage.claimed_until.in_(self._ends),
                         )
                         .values(claimed_until=until)
                     )
             except SQLAlchemyError:
-                # Tried again at the next beat; holds() says when it is too late.
+                # Tried again at the next beat; holds() says when it is too late. Whether
+                # this renewal was written is unknown: its end may be the rows' now.
+                self._ends.append(until)
                 continue
+            self._ends = [until]
             self._held_until = started + self.length.total_seconds()

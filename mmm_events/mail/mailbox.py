@@ -45,9 +45,10 @@ def index():
     return render_template("mail/mailbox_index.html", messages=messages, folder=folder)
 
 
-# The email's HTML: its inline styles and its own images, nothing else, no script.
+# The email's HTML: its inline styles, its own images and the event's cover image from this
+# site, nothing else, no script.
 HTML_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "frame-ancestors 'self'; sandbox"
 )
 # Attachments shown in the browser; any other type is downloaded, never rendered as a page.

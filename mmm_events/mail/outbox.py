@@ -18,11 +18,14 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from ..operations.logs import current_request_id
+from ..text import clean_name
+from ..transitions import transition
+from .renderers import RENDERERS
 
 # Whitespace that may break a line: all of it but the no-break spaces.
 _BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
@@ -136,15 +139,14 @@ def queue(
 ) -> int:
     """Add one email per recipient to the current transaction; the caller commits.
 
-    ``renderer`` names the entry of ``renderers.RENDERERS`` that the worker writes them
-    with, and ``arguments`` are what it needs beyond the row (a template name, the wording
-    an organiser chose when pressing "send"); they are stored as they are now, so editing the
-    wording afterwards changes nothing for emails already queued. ``subject``, when the
-    caller knows it already, is what the outbox pages show until the worker writes the email.
+    ``renderer`` names the renderer (one a feature registered, ``renderers.py``) that the
+    worker writes them with, and ``arguments`` are what it needs beyond the row (a template
+    name, the wording an organiser chose when pressing "send"); they are stored as they are
+    now, so editing the wording afterwards changes nothing for emails already queued.
+    ``subject``, when the caller knows it already, is what the outbox pages show until the
+    worker writes the email.
     Returns how many.
     """
-    from .renderers import RENDERERS
-
     if renderer not in RENDERERS:
         raise LookupError(f"no renderer registered as {renderer!r}")
     if isinstance(recipients, Recipient):
@@ -159,7 +161,8 @@ def queue(
             "sender": sender,
             "recipient": recipient.address,
             # One line, however it was typed: it becomes part of a header.
-            "recipient_name": " ".join(recipient.name.split())[:200],
+            # Names stored before they were cleaned on the way in are cleaned here too.
+            "recipient_name": " ".join(clean_name(recipient.name).split())[:200],
             "subject": subject,
             "text_body": "",
             "html_body": "",
@@ -196,17 +199,18 @@ def retry_failed(*, now: datetime, message_id: int | None = None) -> int:
 
     The last error is kept until the next attempt replaces it. Returns how many.
     """
-    statement = (
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .values(
-            status=OutboxStatus.QUEUED, next_attempt_at=now, attempts=0, claimed_until=None
+    chosen = true() if message_id is None else OutboxMessage.id == message_id
+    return len(
+        transition(
+            OutboxMessage.status,
+            chosen,
+            [OutboxStatus.FAILED],
+            OutboxStatus.QUEUED,
+            next_attempt_at=now,
+            attempts=0,
+            claimed_until=None,
         )
-        .execution_options(synchronize_session=False)
     )
-    if message_id is not None:
-        statement = statement.where(OutboxMessage.id == message_id)
-    return db.session.execute(statement).rowcount
 
 
 def drop_unsent(where) -> int:
@@ -215,6 +219,17 @@ def drop_unsent(where) -> int:
     return db.session.execute(
         delete(OutboxMessage)
         .where(where, OutboxMessage.status == OutboxStatus.QUEUED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def drop_attachments(where) -> int:
+    """Empty the attachments of the emails that ``where`` picks (a document quoting data
+    that is now purged); the email's text stays. Returns how many."""
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(where)
+        .values(attachments=[])
         .execution_options(synchronize_session=False)
     ).rowcount
 

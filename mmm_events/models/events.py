@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relation
 from ..extensions import db
 from ..text import render_markdown
 from ._base import UTCDateTime, utcnow
+from .covers import CoverImage
 from .texts import DEFAULT_LANGUAGE, MainLanguageText, WrittenInLanguages, language_check
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ class Event(WrittenInLanguages, db.Model):
         String(8), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE
     )
     hashtag: Mapped[str] = mapped_column(String(80), default="")
+    # The main language's city and country: each language's are in ``texts``, and setting
+    # these writes the main language's there too (``_copy_place``).
     city: Mapped[str] = mapped_column(String(120), default="")
     country: Mapped[str] = mapped_column(String(120), default="")
     # IANA name, e.g. "Africa/Casablanca": times are stored in UTC and shown in this zone.
@@ -95,8 +99,32 @@ class Event(WrittenInLanguages, db.Model):
     # Double opt-in: a registration holds its seat (or its place in the queue) only until
     # the person follows the link emailed to the address (RSVP_HOLD_MINUTES).
     confirm_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Registrations wait as PENDING_APPROVAL, holding no seat, until an organiser approves or
+    # declines each (``registrations.approval``).
+    requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
+    # After this moment people can no longer change their answers to the event's questions.
+    answers_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Answers to questions marked sensitive are deleted this many days after the event.
+    sensitive_answer_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Visa invitation letters (``documents.letters``): whether people may ask for one, whether
+    # the letter says the organisation covers their costs, who signs it, and how many days
+    # after the event the passport details given for it are deleted.
+    visa_letters: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    visa_covers_costs: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    visa_signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    visa_signatory_role: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    passport_data_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Grows whenever what the public page shows of the event changes: the event, its texts,
+    # its questions and their options (``content_version.py``); the page is kept rendered
+    # per version. It starts at a random number, so that an id given again (SQLite gives
+    # the highest id again once its event is deleted) never finds another event's page.
+    content_version: Mapped[int] = mapped_column(
+        Integer, default=lambda: secrets.randbits(30), server_default="0"
+    )
 
     organisers: Mapped[list[User]] = relationship(
         secondary=event_organiser, back_populates="events"
@@ -108,6 +136,15 @@ class Event(WrittenInLanguages, db.Model):
         lazy="selectin",
     )
 
+    # The sizes of the cover image, smallest first; empty when there is none. Loaded when a
+    # page shows it (the lists load them for all their cards at once: events/services.py),
+    # not with every event an RSVP or an organiser page reads.
+    cover_images: Mapped[list[CoverImage]] = relationship(
+        order_by=CoverImage.width,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
     title = MainLanguageText()
     summary = MainLanguageText()
     description = MainLanguageText()
@@ -115,9 +152,15 @@ class Event(WrittenInLanguages, db.Model):
     venue = MainLanguageText()
     invitation_subject = MainLanguageText()
     invitation_message = MainLanguageText()
+    cover_alt = MainLanguageText()
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
+
+    @validates("city", "country")
+    def _copy_place(self, key: str, value: str) -> str:
+        setattr(self.text_in(self.main_language or DEFAULT_LANGUAGE), key, value)
+        return value
 
     def text_in(self, language: str) -> EventText:
         """The texts in ``language``, created empty when there are none yet."""
@@ -178,9 +221,13 @@ class EventText(db.Model):
     # every view cost a fifth of the event page's time.
     description_html: Mapped[str] = mapped_column(Text, default="")
     venue: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    country: Mapped[str] = mapped_column(String(120), default="", server_default="")
     # The organiser's own wording for invitations; empty means the standard text.
     invitation_subject: Mapped[str] = mapped_column(String(200), default="")
     invitation_message: Mapped[str] = mapped_column(Text, default="")
+    # What the cover image shows, for people who cannot see it.
+    cover_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     @validates("description")
     def _render_description(self, _key: str, source: str) -> str:

@@ -7,10 +7,11 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..addresses import suppression_key
 from ..extensions import db
-from ..privacy import suppression_key
+from ..text import clean_name
 from ._base import UTCDateTime, new_token, utcnow
 from .events import Event
 from .registrations import Language, _enum
@@ -24,6 +25,15 @@ class InvitationStatus(enum.StrEnum):
     DECLINED = "declined"
     REVOKED = "revoked"
 
+
+# Neither accepted nor revoked: the invitee may still decline (again, to change the message),
+# and the organiser may still revoke. Accepting is possible from these too (a change of mind).
+INVITATION_OPEN = (
+    InvitationStatus.IMPORTED,
+    InvitationStatus.INVITED,
+    InvitationStatus.FAILED,
+    InvitationStatus.DECLINED,
+)
 
 def _email_key(context) -> str:
     return suppression_key(context.get_current_parameters()["email_normalised"])
@@ -64,11 +74,16 @@ class Invitation(db.Model):
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.status.value}>"
 
+    @validates("name")
+    def _clean_name(self, _key: str, value: str) -> str:
+        # However the name arrives (an imported file, the organiser's form).
+        return clean_name(value)
+
 
 class Suppression(db.Model):
     """An address that unsubscribed: it is never sent another invitation or reminder.
 
-    Kept as a keyed hash only (``privacy.suppression_key``), so that a person whose data is
+    Kept as a keyed hash only (``addresses.suppression_key``), so that a person whose data is
     erased is still never emailed again, without the list holding their address.
     """
 

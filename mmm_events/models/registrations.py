@@ -16,9 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..text import clean_name
 from ._base import UTCDateTime, new_token, utcnow
 from .events import Event
 
@@ -37,6 +38,12 @@ class RegistrationStatus(enum.StrEnum):
     # ``hold_expires_at``, then are cancelled and a held seat goes to the next person waiting.
     PENDING = "pending"
     PENDING_WAITING = "pending-waiting"
+    # On an event that requires the organisers' approval: registered, holding no seat and not
+    # on the waiting list, until an organiser approves (a seat, else the waiting list) or
+    # declines. DECLINED is final: registering again with the address finds this row. Its
+    # value differs from the invitations' "declined" (the invitee's answer): one label each.
+    PENDING_APPROVAL = "pending-approval"
+    DECLINED = "not-approved"
 
 
 # The statuses that count in ``event.seats_taken``.
@@ -68,6 +75,8 @@ class Registration(db.Model):
         Index("ix_registration_event_organisation", "event_id", "organisation", "id"),
         Index("ix_registration_event_country", "event_id", "country", "id"),
         Index("ix_registration_event_checked_in", "event_id", "checked_in_at", "id"),
+        # The door's list on a phone asks only for what changed since its last refresh.
+        Index("ix_registration_event_updated", "event_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +99,10 @@ class Registration(db.Model):
     status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who checked the person in (the first to reach the server, from any phone).
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="SET NULL"), unique=True
@@ -105,6 +118,12 @@ class Registration(db.Model):
     # the table (a rebuild would cascade to the rows that refer to registrations).
     confirm_token: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # A new address asked for on the manage page: it replaces ``email`` only when the link
+    # sent to it (its secret, ``new_email_token``) is followed before ``new_email_expires_at``,
+    # so that nobody can take on an address that is not theirs.
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    new_email_token: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    new_email_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -117,6 +136,11 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status.value}>"
+
+    @validates("full_name")
+    def _clean_name(self, _key: str, value: str) -> str:
+        # However the name arrives (the RSVP form, the manage page, an invitation's name).
+        return clean_name(value)
 
     @property
     def days(self) -> list[date]:
@@ -134,3 +158,25 @@ class RegistrationDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
 
     registration: Mapped[Registration] = relationship(back_populates="attendance")
+
+
+class CheckInReceipt(db.Model):
+    """One check-in (or its undoing) made at the door, by its key: the phone makes the key
+    when the scan is made, online or not, and sends it until the server answers, so that a
+    check-in sent twice (a retry after a lost answer) is recorded once."""
+
+    __tablename__ = "check_in_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    undo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the server answered the first time: sent again unchanged to a retry.
+    outcome: Mapped[str] = mapped_column(String(20))
+    # When the phone made it (its own clock) and when the server recorded it.
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

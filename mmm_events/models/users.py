@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
+from ..text import clean_name
 from ._base import UTCDateTime, utcnow
 from .events import event_organiser
 
@@ -51,6 +52,11 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 
+    @validates("name")
+    def _clean_name(self, _key: str, value: str) -> str:
+        # However an account is made (the admin's page, `flask users create --name`).
+        return clean_name(value)
+
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
@@ -83,6 +89,13 @@ class AttemptKind(enum.StrEnum):
     PASSWORD_RESET = "password-reset"  # noqa: S105 - a kind of attempt, not a password
     # An RSVP posted: its "account" is the event (see registrations.limits).
     RSVP = "rsvp"
+    # A seat held until an address is confirmed: its "account" is the registration, its
+    # address the client's network (see registrations.limits).
+    HOLD = "rsvp-hold"
+    # "Email me my link" asked for (see registrations.limits).
+    MANAGE_LINK = "manage-link"
+    # A batch of check-ins sent from the door's phone: its "account" is the organiser.
+    CHECK_IN_SYNC = "check-in-sync"
 
 
 class AccountAttempt(db.Model):
@@ -130,7 +143,12 @@ class UsualAddress(db.Model):
 
 
 class PasswordReset(db.Model):
-    """A reset link sent by email: only a hash of its token is kept; used once, then never."""
+    """A reset link sent by email: only a hash of its token is kept; used once, then never.
+
+    It belongs to the account's sessions of the moment it was issued (``session_version``):
+    whatever ends them all (switching the account off, a new password, signing out) ends it
+    too, and switching the account back on does not bring it back.
+    """
 
     __tablename__ = "password_reset"
 
@@ -140,3 +158,5 @@ class PasswordReset(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 0: issued by a release before the column existed; no account has that version.
+    session_version: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import _
-from sqlalchemy import Select, func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, select
 
-from ..events.editing import can_manage, write_texts
+from ..events.editing import write_texts
 from ..extensions import db
 from ..models import Event, NewsPost, User, event_organiser
-from ..pagination import Page
+from ..organiser.access import can_manage
 from ..slugs import slug_taken, unique_slug
 from ..text import slugify
 
@@ -31,18 +32,9 @@ def latest_posts(limit: int) -> list[NewsPost]:
     return list(db.session.scalars(_published.order_by(*_newest_first).limit(limit)))
 
 
-def news_page(number: int, per_page: int = PER_PAGE) -> Page | None:
-    """One page of published news, newest first; None when the page does not exist."""
-    total = db.session.scalar(
-        select(func.count()).select_from(NewsPost).where(NewsPost.is_published.is_(True))
-    )
-    pages = max((total + per_page - 1) // per_page, 1)
-    if number < 1 or number > pages:
-        return None
-    items = db.session.scalars(
-        _published.order_by(*_newest_first).limit(per_page).offset((number - 1) * per_page)
-    )
-    return Page(items=list(items), number=number, total=total, per_page=per_page)
+def news_page(number: int, per_page: int = PER_PAGE) -> Pagination:
+    """One page of published news, newest first; a page that does not exist is a 404."""
+    return db.paginate(_published.order_by(*_newest_first), page=number, per_page=per_page)
 
 
 def published_post(slug: str) -> NewsPost | None:

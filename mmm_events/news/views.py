@@ -16,8 +16,6 @@ FEED_LENGTH = 20
 @bp.get("/")
 def index():
     page = services.news_page(request.args.get("page", 1, type=int))
-    if page is None:
-        abort(404)
     return render_template("news/index.html", page=page)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from datetime import datetime, timedelta
 
@@ -38,12 +37,9 @@ class MailWorkerHeartbeat(db.Model):
 
 
 class _ProcessTotals:
-    """What this worker process has done, summed over its delivery threads."""
+    """What this worker process has done since it started."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        # One write at a time: two threads inserting the first row at once would collide.
-        self.write_lock = threading.Lock()
         self.worker = ""
         self.sent = self.retried = self.failed = 0
         self.written_at = 0.0
@@ -60,9 +56,8 @@ def worker_name() -> str:
 
 
 def process_totals() -> tuple[int, int, int]:
-    """(sent, retried, failed) by this process's delivery threads since it started."""
-    with _totals.lock:
-        return _totals.sent, _totals.retried, _totals.failed
+    """(sent, retried, failed) by this worker process since it started."""
+    return _totals.sent, _totals.retried, _totals.failed
 
 
 def worker_beat(report) -> None:
@@ -71,19 +66,17 @@ def worker_beat(report) -> None:
     heartbeat is ``BEAT_SECONDS`` old. A database error here must not stop deliveries; the
     next beat tries again."""
     totals = _totals
-    with totals.lock:
-        totals.sent += report.sent
-        totals.retried += report.retrying
-        totals.failed += report.failed
-        counts = (totals.sent, totals.retried, totals.failed)
-        due = time.monotonic() - totals.written_at >= BEAT_SECONDS
-        if counts == totals.written and not due:
-            return
-        totals.written_at = time.monotonic()
-        totals.written = counts
+    totals.sent += report.sent
+    totals.retried += report.retrying
+    totals.failed += report.failed
+    counts = (totals.sent, totals.retried, totals.failed)
+    due = time.monotonic() - totals.written_at >= BEAT_SECONDS
+    if counts == totals.written and not due:
+        return
+    totals.written_at = time.monotonic()
+    totals.written = counts
     try:
-        with totals.write_lock:
-            write_heartbeat(worker_name(), *counts)
+        write_heartbeat(worker_name(), *counts)
     except Exception:  # noqa: BLE001 - logged; a missed heartbeat is not a delivery failure
         current_app.logger.exception("mail-worker: could not write its heartbeat")
 
@@ -116,11 +109,7 @@ def heartbeats() -> list[MailWorkerHeartbeat]:
     return list(db.session.scalars(select(MailWorkerHeartbeat).order_by("worker")))
 
 
-def last_worker_seen() -> datetime | None:
-    return db.session.scalar(select(db.func.max(MailWorkerHeartbeat.last_seen_at)))
-
-
-def worker_seen_recently(now: datetime | None = None) -> bool:
-    seen = last_worker_seen()
+def seen_recently(last_seen: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a worker last seen at ``last_seen`` counts as running (READY_WORKER_SECONDS)."""
     limit = timedelta(seconds=current_app.config["READY_WORKER_SECONDS"])
-    return seen is not None and (now or utcnow()) - seen <= limit
+    return last_seen is not None and (now or utcnow()) - last_seen <= limit

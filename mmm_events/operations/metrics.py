@@ -9,12 +9,10 @@ heartbeats) is read when the scraper asks, so every web server reports the same 
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import os
 import time
 
-from flask import Blueprint, Flask, abort, current_app, g, request
+from flask import Blueprint, Flask, abort, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +26,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from .access import operator_request
 from .heartbeat import heartbeats
 
 REQUESTS = Counter(
@@ -118,23 +117,9 @@ class _ProcessCounters:
             yield from metric.collect()
 
 
-def _allowed() -> bool:
-    """With METRICS_TOKEN set, a scraper sends it as a bearer token; without one, only
-    requests from this machine are answered (behind nginx, after ProxyFix, a visitor's
-    own address is seen, so the public never qualifies)."""
-    token = current_app.config["METRICS_TOKEN"]
-    if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        return hmac.compare_digest(given.encode(), token.encode())
-    try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        return False
-
-
 @bp.get("/metrics")
 def metrics():
-    if not _allowed():
+    if not operator_request():
         abort(403)
     return _scrape(), 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
 

@@ -1,21 +1,34 @@
-"""Loading what a view works on, refused (404) to those who may not manage it.
+"""Who may manage what, and loading what a view works on, refused (404) to those who may not.
 
-The rules themselves live with their feature: ``events.editing`` for events, ``news.services``
-for posts.
+Every feature's organiser pages use these: admins manage every event, organisers the events
+they are assigned to. Rules of one feature stay in it (``news.services.may_manage_post``).
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import Select, select
 
-from ..events.editing import can_manage, visible_events
 from ..extensions import db
-from ..models import Event, NewsPost
-from ..news.services import may_manage_post
+from ..models import Event, User, event_organiser
 
-# visible_events is imported from here by the dashboard and the other organiser modules.
-__all__ = ["admin_required", "event_for_organiser", "post_for_organiser", "visible_events"]
+Row = TypeVar("Row")
+
+
+def visible_events(user: User) -> Select[tuple[Event]]:
+    """The events ``user`` may manage, as a query to refine further: admins manage every
+    event, organisers the events they are assigned to."""
+    query = select(Event)
+    if not user.is_admin:
+        query = query.join(event_organiser).where(event_organiser.c.user_id == user.id)
+    return query
+
+
+def can_manage(user: User, event: Event) -> bool:
+    return user.is_admin or any(o.id == user.id for o in event.organisers)
 
 
 def event_for_organiser(event_id: int) -> Event:
@@ -27,12 +40,15 @@ def event_for_organiser(event_id: int) -> Event:
     return event
 
 
-def post_for_organiser(post_id: int) -> NewsPost:
-    """The post, if the signed-in user may manage it; 404 otherwise, as for events."""
-    post = db.session.get(NewsPost, post_id)
-    if post is None or not may_manage_post(current_user, post):
+def of_organisers_event(model: type[Row], row_id: int) -> Row:
+    """The row of ``model`` (a registration, a letter, a document: anything with an
+    ``event_id``) if the signed-in user may manage its event; 404 otherwise, as
+    ``event_for_organiser``."""
+    row = db.session.get(model, row_id)
+    if row is None:
         abort(404)
-    return post
+    event_for_organiser(row.event_id)
+    return row
 
 
 def admin_required() -> None:

@@ -1,7 +1,7 @@
 """The organisers' blueprint: everything on it needs sign-in.
 
-Defined apart from the views so that each area module (events, news, registrants, ...) can
-add its routes to it without importing the others.
+Defined apart from the dashboard so that each feature's ``manage`` module can add its routes
+to it without importing the others; ``create_app`` imports them all before registering it.
 """
 
 from __future__ import annotations

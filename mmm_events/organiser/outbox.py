@@ -44,21 +44,15 @@ def outbox():
         status = None
     else:
         status = opening_status(counts)
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = select(OutboxMessage)
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    rows = list(
-        db.session.scalars(
-            query.order_by(OutboxMessage.id.desc())
-            .limit(PER_PAGE + 1)
-            .offset((page - 1) * PER_PAGE)
-        )
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
     )
     return render_template(
         "organiser/outbox.html",
-        messages=rows[:PER_PAGE],
-        has_next=len(rows) > PER_PAGE,
+        messages=page.items,
         page=page,
         status=status,
         status_arg=status.value if status is not None else ALL,

@@ -1,4 +1,7 @@
-"""The organisers' area: the dashboard, and every area's routes registered on one blueprint."""
+"""The organisers' dashboard: the events the signed-in person manages.
+
+Each feature adds its own organiser pages to the same blueprint (its ``manage`` module);
+``create_app`` imports them before it registers the blueprint."""
 
 from __future__ import annotations
 
@@ -38,7 +41,3 @@ def waiting_counts(event_ids: list[int]) -> dict[int, int]:
         ).all()
     )
 
-
-# Imported last, for the routes they add to ``bp``: they may import ``bp`` from here.
-from . import checkin, events, exports, invitations, messages, news, outbox, registrants, users  # noqa: E402, F401, I001
-from ..privacy import organiser as privacy_pages  # noqa: E402, F401

@@ -7,15 +7,22 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
+from .. import audit
 from ..extensions import db
 from ..models import Consent, Invitation, PrivacyNotice, Registration, User
-from . import audit
 
 
 def current_notice() -> PrivacyNotice | None:
     """The version in force: the latest published. None until an administrator publishes
     one; the notice shipped with the application applies until then."""
     return db.session.scalar(select(PrivacyNotice).order_by(PrivacyNotice.version.desc()))
+
+
+def _notice_in_force_id():
+    """The id of ``current_notice()``, as a subquery of the statement it is part of."""
+    return (
+        select(PrivacyNotice.id).order_by(PrivacyNotice.version.desc()).limit(1)
+    ).scalar_subquery()
 
 
 def notice_versions() -> list[PrivacyNotice]:
@@ -58,12 +65,6 @@ def publish_notice(bodies: dict[str, str], *, author: User, now: datetime) -> Pr
     return notice
 
 
-def special_category_kept(needs: str | None, consented: bool | None) -> str:
-    """Accessibility or dietary needs are health data: kept only with their own explicit
-    consent. Without it, what was typed is not stored."""
-    return (needs or "").strip() if consented else ""
-
-
 def record_consent(
     *,
     registration: Registration | None = None,
@@ -75,11 +76,12 @@ def record_consent(
     recorded as given exactly when needs were kept."""
     if registration is not None and invitation is None and registration.invitation_id:
         invitation = db.session.get(Invitation, registration.invitation_id)
-    notice = current_notice()
     consent = Consent(
         registration_id=registration.id if registration is not None else None,
         invitation_id=invitation.id if invitation is not None else None,
-        notice_id=notice.id if notice is not None else None,
+        # The notice in force, found by the INSERT itself: no read of it per request, and
+        # never a version another process has since replaced.
+        notice_id=_notice_in_force_id(),
         given_at=now,
         special_category=bool(registration is not None and registration.needs),
     )

@@ -30,6 +30,12 @@ class Retention(enum.Enum):
     LOG = "log"  # the audit log, kept for accountability
     SECURITY = "security"  # sign-in protection: deleted by the auth code once it has served
     UPLOAD = "upload"  # an invitee list between its report and its confirmation: one day
+    # Passport details: the event's ``passport_data_days`` after it (the letter issued stays
+    # verifiable as an issued document).
+    PASSPORT = "passport"
+    # Issued documents: as long as the paper may be shown, past the event's retention period
+    # (withdrawn, the name emptied, when the person has their data erased).
+    DOCUMENT = "document"
 
 
 def erased_marker(table: Table) -> Any:
@@ -47,10 +53,18 @@ class Column:
     # The value erasure writes: a constant, KEEP, or a function of the table (SQL).
     erased: Any = ""
     special_category: bool = False
+    # Whether a person's own export, downloaded from a link in their email, holds it. A link
+    # can be forwarded, so what the organisers wrote about the person, and the texts of emails
+    # (which carry links), go only into the export an administrator makes on request.
+    by_link: bool = True
 
 
 def personal(what: Any, erased: Any = "", **more: Any) -> Column:
     return Column(Kind.PERSONAL, what, erased, **more)
+
+
+def not_by_link(what: Any, erased: Any = "") -> Column:
+    return Column(Kind.PERSONAL, what, erased, by_link=False)
 
 
 def secret(what: Any) -> Column:
@@ -101,6 +115,14 @@ TABLES: dict[str, TableUse] = {
             "token": secret(_l("the secret of the manage link")),
             "check_in_token": secret(_l("the secret of the check-in code")),
             "confirm_token": secret(_l("the secret of the link that confirms the address")),
+            "new_email": personal(
+                _l("a new email address, until its owner follows the link sent to it (one "
+                   "day at most)"),
+                None,
+            ),
+            "new_email_token": Column(
+                Kind.SECRET, _l("the secret of the link that confirms a new address"), None
+            ),
         },
     ),
     "registration_day": TableUse(
@@ -108,6 +130,16 @@ TABLES: dict[str, TableUse] = {
         Retention.EVENT,
         # Kept at erasure: without the registration's details, a day is only a count.
         {"day": personal(_l("the days they attend"), KEEP)},
+    ),
+    "answer": TableUse(
+        _l("Answers to the event's questions"),
+        _l("What the organisers asked on the registration form, each question with its own "
+           "purpose, shown beside it: workshops, meals, visa letters, and the like."),
+        _ORGANISERS,
+        Retention.EVENT,
+        # Erasure deletes the answers (questions.answers); this empties what is left.
+        {"value": personal(_l("answers to the event's questions; those marked sensitive are "
+                              "deleted soon after the event"), special_category=True)},
     ),
     "invitation": TableUse(
         _l("Invitations"),
@@ -120,7 +152,7 @@ TABLES: dict[str, TableUse] = {
             "email_key": personal(_l("keyed hash of the email address"), erased_marker),
             "name": personal(_l("name")),
             "organisation": personal(_l("organisation")),
-            "note": personal(_l("the organisers' note about the invitee")),
+            "note": not_by_link(_l("the organisers' note about the invitee")),
             "decline_message": personal(_l("the message sent when declining")),
             "language": other(_STATE),
             "status": other(_STATE),
@@ -153,13 +185,13 @@ TABLES: dict[str, TableUse] = {
             "recipient": personal(_l("email address")),
             "recipient_name": personal(_l("name")),
             "subject": personal(_l("subject")),
-            "text_body": personal(_l("text of the email, with personal links")),
-            "html_body": personal(_l("HTML of the email, with personal links")),
-            "attachments": personal(_l("attachments (calendar file, check-in code)"), []),
-            "headers": personal(_l("headers, with the unsubscribe link"), {}),
-            "last_error": personal(_l("the mail server's last answer, which may quote the "
-                                      "address")),
-            "render": personal(_l("what the email is written from"), None),
+            "text_body": not_by_link(_l("text of the email, with personal links")),
+            "html_body": not_by_link(_l("HTML of the email, with personal links")),
+            "attachments": not_by_link(_l("attachments (calendar file, check-in code)"), []),
+            "headers": not_by_link(_l("headers, with the unsubscribe link"), {}),
+            "last_error": not_by_link(_l("the mail server's last answer, which may quote the "
+                                         "address")),
+            "render": not_by_link(_l("what the email is written from"), None),
             "message_id": other(_l("a random identifier")),
             "request_id": other(_l("a random identifier")),
             "kind": other(_STATE),
@@ -206,7 +238,54 @@ TABLES: dict[str, TableUse] = {
     ),
 }
 
+TABLES["visa_letter"] = TableUse(
+    _l("Visa invitation letters"),
+    _l("To write the letter of invitation a person asks for, for their visa application "
+       "only, and to let the consulate check the letter by its reference. Asked for by the "
+       "person; never shown in lists, exports or other emails."),
+    _ORGANISERS,
+    Retention.PASSPORT,
+    {
+        "passport_name": personal(_l("name as written in the passport")),
+        "nationality": personal(_l("nationality")),
+        "birth_date": personal(_l("date of birth"), None),
+        "passport_number": personal(_l("passport number")),
+        "passport_expires_on": personal(_l("passport expiry date"), None),
+        "decline_message": personal(_l("the message sent when declining")),
+        "status": other(_STATE),
+    },
+)
+
+TABLES["issued_document"] = TableUse(
+    _l("Issued documents (certificates of attendance, visa invitation letters)"),
+    _l("So that whoever is shown a document we issued (an employer, a consulate) can check it "
+       "on its verification page: its reference, the name printed on it, the event and the "
+       "date of issue."),
+    _l("The organisers of the event; anyone holding the document, on its verification page: "
+       "the reference, the name, the event and the date of issue only."),
+    Retention.DOCUMENT,
+    {
+        "holder_name": personal(_l("the name printed on the document")),
+        "reference": other(_l("a random reference printed on the document")),
+        "token": secret(_l("the secret of the verification link")),
+        "kind": other(_STATE),
+        "language": other(_STATE),
+        # Erasure withdraws the document as well as emptying the name.
+        "withdrawn": Column(Kind.OTHER, _STATE, True),
+    },
+)
+
 _SIGN_IN = _l("To protect accounts: limit sign-in attempts and reset links.")
+# Which phone's check-in was recorded, and what the server answered it: ids and times only,
+# so it holds nothing that tells who the person is; deleted with the registration.
+TABLES["check_in_receipt"] = TableUse(
+    _l("Check-ins at the door"),
+    _l("To record each check-in made on a phone once, even when it is sent again."),
+    _ORGANISERS,
+    Retention.EVENT,
+    {"key": other(_l("a random identifier")), "outcome": other(_STATE)},
+    about_people=False,
+)
 TABLES["account_attempt"] = TableUse(
     _l("Sign-in attempts"), _SIGN_IN, _l("Nobody: the service only counts them."),
     Retention.SECURITY,
@@ -239,6 +318,19 @@ TABLES["pending_import"] = TableUse(
     },
     about_people=False,
 )
+TABLES["pending_cover"] = TableUse(
+    _l("Cover images waiting for their event form"),
+    _l("To keep the image an organiser chose while they correct a mistake in the event's "
+       "form, so that they need not choose it again."),
+    _l("The organiser who uploaded it."),
+    Retention.UPLOAD,
+    {
+        "token": secret(_l("the random name of the upload")),
+        # Written from the pixels only, as a saved cover is (events.covers): no EXIF, no place.
+        "data": personal(_l("the image, which may show people"), KEEP),
+    },
+    about_people=False,
+)
 TABLES["mail_worker_heartbeat"] = TableUse(
     "", "", "", Retention.KEPT, {"worker": other(_l("the name of a mail worker process"))},
     about_people=False,
@@ -249,12 +341,18 @@ _PUBLIC = _l("published content written by the organisation")
 for _name, _columns in {
     "event": ("slug", "main_language", "hashtag", "city", "country", "timezone"),
     "event_text": (
-        "language", "title", "summary", "description", "description_html", "venue",
-        "invitation_subject", "invitation_message",
+        "language", "title", "summary", "description", "description_html", "venue", "city",
+        "country", "invitation_subject", "invitation_message", "cover_alt",
     ),
+    # The cover's sizes are written from its pixels only: no EXIF, no place (events.covers).
+    "cover_image": ("name", "media_type"),
     "news_post": ("slug", "main_language"),
     "news_text": ("language", "title", "summary", "body", "body_html"),
     "privacy_notice": ("bodies",),
+    "question": ("kind", "depends_on_value"),
+    "question_text": ("language", "label", "help", "purpose"),
+    "question_option": (),
+    "option_text": ("language", "label"),
 }.items():
     TABLES[_name] = TableUse(
         "", "", "", Retention.KEPT, {c: other(_PUBLIC) for c in _columns}, about_people=False
@@ -263,6 +361,11 @@ TABLES["event"].columns["contact_email"] = other(
     _l("the organisation's contact address, published on the event page")
 )
 TABLES["event"].columns["invitation_admits"] = other(_STATE)
+# The organisation's own signatory, printed on every visa letter of the event.
+TABLES["event"].columns["visa_signatory_name"] = other(
+    _l("the name of the organisation's signatory of visa letters, printed on them")
+)
+TABLES["event"].columns["visa_signatory_role"] = other(_PUBLIC)
 TABLES["event_organiser"] = TableUse("", "", "", Retention.KEPT, about_people=False)
 
 TEXT_TYPES = (String, Text, JSON)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .inventory import TABLES, Kind, Retention
 
@@ -27,22 +28,41 @@ def retention_text(retention: Retention) -> str:
     config = current_app.config
     months = config["PRIVACY_RETENTION_MONTHS"]
     texts = {
-        Retention.EVENT: _(
-            "Until %(months)d months after the event ends, then anonymised "
+        Retention.EVENT: ngettext(
+            "Until %(num)d month after the event ends, then anonymised "
             "(or earlier, when the person deletes their data or asks us to).",
-            months=months,
+            "Until %(num)d months after the event ends, then anonymised "
+            "(or earlier, when the person deletes their data or asks us to).",
+            months,
         ),
-        Retention.OUTBOX: _(
-            "Texts of emails: %(days)d days after sending. The address and delivery status: "
-            "until %(months)d months after the event ends.",
-            days=config["PRIVACY_OUTBOX_BODY_DAYS"],
-            months=months,
+        # Two sentences, each with its own number: each takes its own plural form.
+        Retention.OUTBOX: ngettext(
+            "Texts of emails: %(num)d day after sending.",
+            "Texts of emails: %(num)d days after sending.",
+            config["PRIVACY_OUTBOX_BODY_DAYS"],
+        )
+        + " "
+        + ngettext(
+            "The address and delivery status: until %(num)d month after the event ends.",
+            "The address and delivery status: until %(num)d months after the event ends.",
+            months,
         ),
         Retention.KEPT: _("As long as the service runs: the person asked for it."),
         Retention.ACCOUNT: _("As long as the account exists."),
         Retention.LOG: _("As long as the service runs, for accountability."),
         Retention.SECURITY: _("Only while the sign-in protections need them; then deleted."),
         Retention.UPLOAD: _("One day at most, then deleted."),
+        Retention.PASSPORT: _(
+            "Until the number of days after the event the organisers set (%(days)d by "
+            "default), then deleted automatically; the letter issued stays verifiable by its "
+            "reference and name (see issued documents).",
+            days=30,
+        ),
+        Retention.DOCUMENT: _(
+            "As long as the document may be shown, so that it can still be checked once the "
+            "rest of the registration is anonymised; withdrawn, and the name deleted, when "
+            "the person deletes their data or asks us to."
+        ),
     }
     return texts[retention]
 

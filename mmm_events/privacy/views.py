@@ -13,17 +13,20 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    make_response,
+    current_app,
     redirect,
     render_template,
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from ..erasures import refuse_erased
 from ..extensions import db
-from ..models import Erasure, Invitation, Registration, utcnow
+from ..models import Invitation, Registration, utcnow
 from ..models._base import worth_looking_up
+from ..web import keep_private
 from . import consent, people
 from .forms import ConfirmErasureForm
 
@@ -49,12 +52,8 @@ def privacy_notice_in_force() -> dict | None:
     return {"notice": notice, "text": text, "language": language}
 
 
-@bp.after_request
-def private(response):
-    # These pages carry a personal token in their address.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+# The pages carry a personal token in their address.
+bp.after_request(keep_private)
 
 
 @bp.get("/versions/<int:version>")
@@ -67,28 +66,6 @@ def notice(version: int):
         "privacy/notice.html", notice=found, text=text, language=language,
         current=consent.current_notice(),
     )
-
-
-def erasure_of(*, registration: Registration | None = None,
-               invitation: Invitation | None = None) -> Erasure | None:
-    conditions = []
-    if registration is not None:
-        conditions.append(Erasure.registration_id == registration.id)
-    if invitation is not None:
-        conditions.append(Erasure.invitation_id == invitation.id)
-    return db.session.scalar(select(Erasure).where(or_(*conditions)).limit(1))
-
-
-def refuse_erased(*, registration: Registration | None = None,
-                  invitation: Invitation | None = None) -> None:
-    """Stop the request with a page saying the data behind this link was deleted (410), if
-    it was. The manage and invitation pages call this after finding the row by its token."""
-    erasure = erasure_of(registration=registration, invitation=invitation)
-    if erasure is not None:
-        page = render_template("privacy/erased.html", erasure=erasure)
-        response = make_response(page, 410)
-        response.headers["Cache-Control"] = "no-store"
-        abort(response)
 
 
 def _registration(token: str) -> Registration:
@@ -115,50 +92,50 @@ def _invitation(token: str) -> Invitation:
     return invitation
 
 
-def _person(*, registration: Registration | None = None,
-            invitation: Invitation | None = None) -> people.Person:
-    row = registration if registration is not None else invitation
-    return people.find_person(
-        row.email, event_id=row.event_id, registration=registration, invitation=invitation
-    )
-
-
-def _download(person: people.Person, slug: str) -> Response:
+def _download(person: people.Person, event) -> Response:
     data = people.export(person, now=utcnow())
+    data["left_out"] = _(
+        "The texts of the emails we sent you and the organisers' notes are not in this file, "
+        "because anyone you forwarded your email to could download it. To receive them, "
+        "please write to %(contact)s.",
+        contact=event.contact_email or current_app.config["CONTACT_EMAIL"],
+    )
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="my-data-{slug}.json"'},
+        headers={"Content-Disposition": f'attachment; filename="my-data-{event.slug}.json"'},
     )
 
 
-def _erase(person: people.Person, event, back: str):
+def _erase(person: people.Person, event, back: str, *, kind: str):
     form = ConfirmErasureForm()
     if form.validate_on_submit():
         people.erase(person, reason="request", now=utcnow())
         db.session.commit()
         return redirect(url_for(".deleted"), code=303)
     status = 400 if form.errors else 200
-    return render_template("privacy/delete.html", form=form, event=event, back=back), status
+    page = render_template("privacy/delete.html", form=form, event=event, back=back, kind=kind)
+    return page, status
 
 
 @bp.get("/registration/<token>/my-data.json")
 def registration_data(token: str):
     registration = _registration(token)
-    return _download(_person(registration=registration), registration.event.slug)
+    return _download(people.person_of_registration(registration), registration.event)
 
 
 @bp.route("/registration/<token>/delete", methods=["GET", "POST"])
 def registration_delete(token: str):
     registration = _registration(token)
-    back = url_for("events.manage", token=token)
-    return _erase(_person(registration=registration), registration.event, back)
+    back = url_for("registrations.manage", token=token)
+    return _erase(people.person_of_registration(registration), registration.event, back,
+                  kind="registration")
 
 
 @bp.get("/invitation/<token>/my-data.json")
 def invitation_data(token: str):
     invitation = _invitation(token)
-    return _download(_person(invitation=invitation), invitation.event.slug)
+    return _download(people.person_of_invitation(invitation), invitation.event)
 
 
 @bp.route("/invitation/<token>/delete", methods=["GET", "POST"])
@@ -169,7 +146,8 @@ def invitation_delete(token: str):
         if invitation.token == token
         else url_for("invitations.unsubscribe", token=token)
     )
-    return _erase(_person(invitation=invitation), invitation.event, back)
+    return _erase(people.person_of_invitation(invitation), invitation.event, back,
+                  kind="invitation")
 
 
 @bp.get("/deleted")

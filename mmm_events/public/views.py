@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..database import database_is_readable
+from ..events.covers import cover_file
 from ..events.services import upcoming_events
 from ..i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE
 from ..models import utcnow
@@ -21,6 +31,21 @@ def home():
         events=upcoming_events(utcnow(), limit=3),
         posts=latest_posts(limit=3),
     )
+
+
+@bp.get("/covers/<name>")
+def cover(name: str):
+    """A size of an event's cover image. Its name is the hash of its bytes, so it never
+    changes: browsers and proxies keep it for a year, and ask again only when the page names
+    another file."""
+    found = cover_file(name)
+    if found is None:
+        abort(404)
+    data, media_type = found
+    response = Response(data, mimetype=media_type)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.set_etag(name.partition("-")[0])
+    return response.make_conditional(request)
 
 
 @bp.get("/privacy")

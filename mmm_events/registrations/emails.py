@@ -6,38 +6,64 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import mail
-from ..events.calendar import registration_ics
+from ..addresses import normalise_email
 from ..extensions import db
 from ..models import Registration, RegistrationStatus
+from .calendar import registration_ics
 from .ticket import check_in_qr_png, check_in_url
 
 RENDERER = "registration"
 # The check-in code's part in an email: the HTML shows it as <img src="cid:...">.
 TICKET_CONTENT_ID = "check-in-code@mmm-events"
-# Told to the address a registration no longer uses: nothing of the registration goes there.
+# Told to the address in use when a change to another is asked for.
 ADDRESS_CHANGED = "registration_address_changed"
+# Sent to the new address, with the link that makes it the registration's: nothing else of
+# the registration goes there until its owner follows it.
+CONFIRM_NEW_ADDRESS = "registration_confirm_new_address"
+_NO_ATTACHMENTS = (ADDRESS_CHANGED, CONFIRM_NEW_ADDRESS)
 
 
 def manage_url(registration: Registration) -> str:
-    return url_for("events.manage", token=registration.token, _external=True)
+    return url_for("registrations.manage", token=registration.token, _external=True)
 
 
 def confirm_url(registration: Registration) -> str | None:
     """The link that confirms the address (double opt-in), for registrations that have one."""
     if registration.confirm_token is None:
         return None
-    return url_for("events.manage_confirm", token=registration.confirm_token, _external=True)
+    return url_for("registrations.manage_confirm", token=registration.confirm_token, _external=True)
+
+
+def new_address_url(registration: Registration) -> str | None:
+    """The link that confirms a new address, while a change waits for it."""
+    if registration.new_email_token is None:
+        return None
+    return url_for(
+        "registrations.manage_address", token=registration.new_email_token, _external=True
+    )
 
 
 def queue_status_email(
-    registration: Registration, template: str, *, address: str | None = None
+    registration: Registration,
+    template: str,
+    *,
+    address: str | None = None,
+    approved: bool = False,
+    message: str = "",
 ) -> None:
     """Queue an email about a registration (``templates/mail/<template>``) for the worker,
     to the registration's address or to ``address``.
 
     It tells the status the registration has now, whenever it is sent; its text, calendar
-    file and check-in code are written by the worker, not in the request.
+    file and check-in code are written by the worker, not in the request. ``approved`` says
+    the organisers approved it (the confirmation says so); ``message`` is the organiser's
+    word to the person (a decline's reason).
     """
+    arguments = {"template": template, "status": registration.status.value}
+    if approved:
+        arguments["approved"] = True
+    if message:
+        arguments["message"] = message
     mail.queue(
         mail.Recipient(
             address or registration.email,
@@ -46,7 +72,7 @@ def queue_status_email(
         ),
         kind=template,
         renderer=RENDERER,
-        arguments={"template": template, "status": registration.status.value},
+        arguments=arguments,
         event_id=registration.event_id,
     )
 
@@ -78,15 +104,18 @@ def registration_attachments(
     # An email written after a cancellation (a confirmation still queued) must not put the
     # event back in the calendar: its file carries the same SEQUENCE as the cancellation's.
     cancelled = RegistrationStatus.CANCELLED in (status, registration.status)
-    if not cancelled and status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
-        # Nothing to put in a calendar before the address is confirmed.
+    if not cancelled and status is not RegistrationStatus.CONFIRMED:
+        # Nothing to put in a calendar before the address is confirmed, nor for a place on
+        # the waiting list: the entry comes with the seat, in the email that gives it.
         return ()
+    # The method in the MIME type too: Outlook and Gmail offer to remove the entry only then.
+    method = "CANCEL" if cancelled else "PUBLISH"
     calendar = mail.Attachment(
         filename=f"{event.slug}.ics",
-        content_type="text/calendar",
+        content_type=f"text/calendar; method={method}; charset=utf-8",
         data=registration_ics(registration, url=manage_url(registration), cancelled=cancelled),
     )
-    if status is not RegistrationStatus.CONFIRMED:
+    if cancelled:
         return (calendar,)
     ticket = mail.Attachment(
         filename="check-in-code.png",
@@ -112,6 +141,12 @@ def _render_status_email(row) -> mail.Email:
         raise mail.RenderError("the registration of this email no longer exists")
     status = RegistrationStatus(row.render["status"])
     template = row.render["template"]
+    if template == CONFIRM_NEW_ADDRESS and (
+        registration.new_email is None
+        or normalise_email(registration.new_email) != normalise_email(row.recipient)
+    ):
+        # Confirmed, or replaced by a change to another address: this one's link is gone.
+        raise mail.RenderError("the change of address this email confirms is no longer asked")
     email = mail.render_email(
         template,
         registration.language.value,
@@ -120,11 +155,14 @@ def _render_status_email(row) -> mail.Email:
         event=registration.event,
         manage_url=manage_url(registration),
         confirm_url=confirm_url(registration),
+        new_address_url=new_address_url(registration),
         event_url=url_for("events.detail", slug=registration.event.slug, _external=True),
         ticket_src=f"cid:{TICKET_CONTENT_ID}",
+        approved=row.render.get("approved", False),
+        message=row.render.get("message", ""),
     )
     attachments = (
-        () if template == ADDRESS_CHANGED else registration_attachments(registration, status)
+        () if template in _NO_ATTACHMENTS else registration_attachments(registration, status)
     )
     return mail.Email(
         subject=email.subject, text=email.text, html=email.html, attachments=attachments

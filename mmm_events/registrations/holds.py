@@ -18,11 +18,12 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
 from ..models._base import worth_looking_up
+from ..questions.answers import release_answers
 from .emails import queue_status_email
+from .limits import PENDING, release_hold
 from .seats import release_seat
 from .status import change_status, fill_free_seats, seat_first_waiting
 
-PENDING = (RegistrationStatus.PENDING, RegistrationStatus.PENDING_WAITING)
 # What confirming the address makes of each pending status.
 _CONFIRMED_AS = {
     RegistrationStatus.PENDING: RegistrationStatus.CONFIRMED,
@@ -47,6 +48,7 @@ def confirm_address(registration: Registration, *, now: datetime) -> bool:
         return False
     if change_status(registration, to, now=now, expected=current, hold_expires_at=None) is None:
         return False
+    release_hold(registration)
     queue_status_email(registration, "registration_confirmation")
     if to is RegistrationStatus.WAITING:
         # A seat freed while nobody was waiting is still free: the queue takes it, in order.
@@ -74,6 +76,7 @@ def release_expired_holds(now: datetime, *, event: Event | None = None) -> int:
         if held is None:
             continue
         released += 1
+        release_answers(registration)
         if held is RegistrationStatus.PENDING:
             release_seat(registration.event)
             seat_first_waiting(registration.event, now=now)

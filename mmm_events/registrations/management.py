@@ -8,19 +8,27 @@ LIMIT/OFFSET, and the counts are aggregates the database computes.
 from __future__ import annotations
 
 import enum
-import math
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Event, OutboxMessage, Registration, RegistrationDay, RegistrationStatus
+from ..folding import contains
+from ..models import (
+    CHOICE_KINDS,
+    Answer,
+    Event,
+    OutboxMessage,
+    Question,
+    Registration,
+    RegistrationDay,
+    RegistrationStatus,
+)
 from ..models._base import worth_looking_up
-from ..pagination import Page
 
 PER_PAGE = 50
 _STATUS_VALUES = {s.value for s in RegistrationStatus}
@@ -46,6 +54,10 @@ class RegistrantFilter:
     day: date | None = None
     sort: str = "registered"
     descending: bool = False
+    # An option of one of the event's questions: those who chose it.
+    choice: int | None = None
+    # The questions shown as columns of the list, by id.
+    columns: tuple[int, ...] = ()
 
     @classmethod
     def from_args(cls, args, event: Event) -> RegistrantFilter:
@@ -57,7 +69,11 @@ class RegistrantFilter:
         except ValueError:
             day = None
         sort = args.get("sort", "registered")
+        choice = args.get("choice", "")
         return cls(
+            choice=int(choice) if choice.isdigit() and len(choice) < 10 else None,
+            columns=tuple(int(c) for c in args.getlist("column")[:50]
+                          if c.isdigit() and len(c) < 10),
             q=" ".join(args.get("q", "").split())[:200],
             status=RegistrationStatus(status) if status in _STATUS_VALUES else None,
             day=day if day in event.days else None,
@@ -65,7 +81,7 @@ class RegistrantFilter:
             descending=args.get("order") == "desc",
         )
 
-    def to_args(self, **changes: Any) -> dict[str, str]:
+    def to_args(self, **changes: Any) -> dict[str, Any]:
         """This filter as query-string arguments, with ``changes`` applied; defaults left out."""
         f = replace(self, **changes)
         args = {
@@ -74,34 +90,36 @@ class RegistrantFilter:
             "day": f.day.isoformat() if f.day else "",
             "sort": f.sort if f.sort != "registered" else "",
             "order": "desc" if f.descending else "",
+            "choice": str(f.choice) if f.choice else "",
+            "column": [str(c) for c in f.columns],
         }
         return {k: v for k, v in args.items() if v}
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.status or self.day)
+        return bool(self.q or self.status or self.day or self.choice)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
-def _contains(column, text: str):
-    """``column`` contains ``text``, ignoring case, on every engine."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        # lower() LIKE reads 100,000 rows about twice as fast as ILIKE on PostgreSQL.
-        return func.lower(column).like(_like_pattern(text.lower()), escape="\\")
-    if text.isascii():
-        # SQLite's LIKE already ignores the case of ASCII letters, and is fastest alone.
-        return column.like(_like_pattern(text), escape="\\")
-    folded = func.casefold(column).like(_like_pattern(text.casefold()), escape="\\")
-    # Python's casefold runs per row; the query's longest ASCII stretch, which any match
-    # contains too, lets SQLite's own LIKE discard most rows before it is called.
-    stretch = max(re.findall(r"[\x20-\x7e]+", text), key=len, default="")
-    if len(stretch.strip()) < 2:
-        return folded
-    return and_(column.like(_like_pattern(stretch), escape="\\"), folded)
+def _typed_answers_contain(event: Event, text: str) -> list:
+    """A typed answer (not to a sensitive question) contains ``text``: only on an event that
+    asks such questions, since the condition keeps PostgreSQL from answering the search
+    from its trigram index alone."""
+    typed = select(Question.id).where(
+        Question.event_id == event.id,
+        Question.sensitive.is_(False),
+        Question.kind.not_in(CHOICE_KINDS),
+    )
+    if db.session.scalar(typed.limit(1)) is None:
+        return []
+    return [exists().where(
+        Answer.registration_id == Registration.id,
+        Answer.question_id.in_(typed.scalar_subquery()),
+        contains(Answer.value, text, _dialect()),
+    )]
 
 
 def filtered_query(event: Event, f: RegistrantFilter, *columns) -> Select:
@@ -109,12 +127,18 @@ def filtered_query(event: Event, f: RegistrantFilter, *columns) -> Select:
     query = select(*columns) if columns else select(Registration)
     query = query.where(Registration.event_id == event.id)
     if f.q:
+        dialect = _dialect()
         query = query.where(
             or_(
-                _contains(Registration.full_name, f.q),
-                _contains(Registration.email_normalised, f.q),
-                _contains(Registration.organisation, f.q),
+                contains(Registration.full_name, f.q, dialect),
+                contains(Registration.email_normalised, f.q, dialect),
+                contains(Registration.organisation, f.q, dialect),
+                *_typed_answers_contain(event, f.q),
             )
+        )
+    if f.choice is not None:
+        query = query.where(
+            exists().where(Answer.registration_id == Registration.id, Answer.option_id == f.choice)
         )
     if f.status is not None:
         query = query.where(Registration.status == f.status)
@@ -137,13 +161,23 @@ def filtered_query(event: Event, f: RegistrantFilter, *columns) -> Select:
 class Counts:
     confirmed: int
     waiting: int
+    # Registered, on an event that asks for it, but the address not confirmed yet: a seat (or
+    # a place in the queue) held until the link is followed or the hold runs out.
+    unconfirmed: int
     cancelled: int
     checked_in: int
     seats_left: int
+    # On an event that requires approval: waiting for the organisers' decision (no seat), and
+    # declined by them.
+    pending_approval: int = 0
+    declined: int = 0
 
     @property
     def total(self) -> int:
-        return self.confirmed + self.waiting + self.cancelled
+        return (
+            self.confirmed + self.waiting + self.cancelled + self.unconfirmed
+            + self.pending_approval + self.declined
+        )
 
 
 def registration_counts(event: Event) -> Counts:
@@ -162,32 +196,29 @@ def registration_counts(event: Event) -> Counts:
     return Counts(
         confirmed=by_status.get(RegistrationStatus.CONFIRMED, 0),
         waiting=by_status.get(RegistrationStatus.WAITING, 0),
+        unconfirmed=by_status.get(RegistrationStatus.PENDING, 0)
+        + by_status.get(RegistrationStatus.PENDING_WAITING, 0),
         cancelled=by_status.get(RegistrationStatus.CANCELLED, 0),
         checked_in=checked_in or 0,
+        pending_approval=by_status.get(RegistrationStatus.PENDING_APPROVAL, 0),
+        declined=by_status.get(RegistrationStatus.DECLINED, 0),
         seats_left=event.seats_left,
     )
 
 
 def registrant_page(
     event: Event, f: RegistrantFilter, number: int, per_page: int = PER_PAGE
-) -> Page:
-    # Two statements, the count and the page: a page of a common search is found in the
+) -> Pagination:
+    """One page of the registrations matching ``f``; before the first page or past the last
+    (an old link, a hand-typed number), the nearest one."""
+    # Two statements, the page and the count: a page of a common search is found in the
     # first rows read, and counting alone reads the rest once (a window counting beside the
     # page would keep every match in memory and sort them all).
-    total = db.session.scalar(
-        filtered_query(event, f, func.count(Registration.id)).order_by(None)
-    )
-    if total == 0:
-        return Page(items=[], number=1, total=0, per_page=per_page)
-    # Before the first page or past the last (an old link, a hand-typed number): the nearest.
-    number = min(max(number, 1), math.ceil(total / per_page))
-    items = db.session.scalars(
-        filtered_query(event, f)
-        .options(selectinload(Registration.attendance))
-        .limit(per_page)
-        .offset((number - 1) * per_page)
-    )
-    return Page(items=list(items), number=number, total=total, per_page=per_page)
+    query = filtered_query(event, f).options(selectinload(Registration.attendance))
+    page = db.paginate(query, page=number, per_page=per_page, error_out=False)
+    if not page.items and page.pages:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page
 
 
 def emails_about(registration: Registration) -> list[OutboxMessage]:
@@ -238,24 +269,31 @@ class CheckInResult:
     checked_in_at: datetime | None
 
 
-def check_in(registration: Registration, *, now: datetime) -> CheckInResult:
-    """Mark a confirmed registrant as arrived, once.
-
-    One conditional UPDATE, so that two organisers scanning the same code at once check the
-    person in once and the second is told when the first did.
-    """
-    changed = db.session.execute(
+def mark_checked_in(registration: Registration, *, at: datetime, by: int | None) -> bool:
+    """Record that a confirmed registrant arrived ``at`` that moment, checked in by the user
+    whose id is ``by``: one conditional UPDATE, true only for the one call that recorded it
+    (the desk's scan and the door's synced queue alike)."""
+    return db.session.execute(
         update(Registration)
         .where(
             Registration.id == registration.id,
             Registration.status == RegistrationStatus.CONFIRMED,
             Registration.checked_in_at.is_(None),
         )
-        .values(checked_in_at=now)
+        .values(checked_in_at=at, checked_in_by_id=by)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount == 1
+
+
+def check_in(registration: Registration, *, now: datetime, by: int | None) -> CheckInResult:
+    """Mark a confirmed registrant as arrived, once, by the user whose id is ``by``.
+
+    One conditional UPDATE, so that two organisers scanning the same code at once check the
+    person in once and the second is told when the first did.
+    """
+    changed = mark_checked_in(registration, at=now, by=by)
     db.session.refresh(registration)
-    if changed == 1:
+    if changed:
         return CheckInResult(CheckInOutcome.CHECKED_IN, registration.checked_in_at)
     if registration.checked_in_at is not None:
         return CheckInResult(CheckInOutcome.ALREADY, registration.checked_in_at)

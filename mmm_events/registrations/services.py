@@ -1,5 +1,6 @@
-"""The rules of registering (RSVP), whom an invitation admits, and changing one's details.
-Cancelling and the waiting list are in ``status``; confirming one's address in ``holds``.
+"""The rules of registering (RSVP) and changing one's details. Whom an invitation admits is in
+``admission``, what the rules refuse in ``errors``; cancelling and the waiting list are in
+``status``; confirming one's address in ``holds``.
 
 Each function takes explicit arguments, changes the session, and leaves the commit to its
 caller.
@@ -7,11 +8,11 @@ caller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import addresses
@@ -20,8 +21,6 @@ from ..extensions import db
 from ..models import (
     Event,
     Invitation,
-    InvitationAdmits,
-    InvitationStatus,
     Language,
     Registration,
     RegistrationDay,
@@ -29,46 +28,22 @@ from ..models import (
     utcnow,
 )
 from ..models._base import new_token, worth_looking_up
-from .emails import ADDRESS_CHANGED, queue_status_email
+from ..questions.answers import Given, answers_of, save_answers
+from . import address
+from .admission import accept_invitation, admission_of, guest_room, valid_invitation
+from .approval import await_approval
+from .emails import queue_status_email
+from .errors import (
+    AlreadyRegistered,
+    InvalidDays,
+    InvalidEmail,
+    InvitationRequired,
+    InvitationUsedUp,
+    RegistrationClosed,
+)
 from .holds import release_expired_holds
 from .seats import claim_seat
 from .status import change_status
-
-
-class RegistrationError(Exception):
-    """A registration that the rules refuse; the message is for the person registering."""
-
-
-class RegistrationClosed(RegistrationError):
-    """Registration is not possible now. ``reason`` is "draft", "not_open" or "closed"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class InvitationRequired(RegistrationError):
-    """The event is by invitation only and no valid invitation came with the registration."""
-
-
-class InvitationForSomeoneElse(RegistrationError):
-    """The invitation admits only the address it was sent to, and this is another."""
-
-
-class InvitationUsedUp(RegistrationError):
-    """The invitation has already admitted every person it may."""
-
-
-class InvalidDays(RegistrationError):
-    """The chosen days are not days of the event."""
-
-
-class AlreadyRegistered(RegistrationError):
-    """Another registration of the same event already uses that email address."""
-
-
-class InvalidEmail(RegistrationError):
-    """Not an email address (the form checks first; this guards direct callers)."""
 
 
 @dataclass
@@ -80,25 +55,15 @@ class RegistrationDetails:
     days: list[date]
     needs: str
     language: str
+    # The event's questions asked on the form, and the answers read (``questions.answers``).
+    questions: list = field(default_factory=list)
+    answers: dict[int, Given] = field(default_factory=dict)
 
 
 @dataclass
 class RegistrationOutcome:
     registration: Registration
     created: bool
-
-
-def invitation_for(event: Event, token: str | None) -> Invitation | None:
-    """The invitation of ``event`` carrying ``token``, unless it was revoked."""
-    if not worth_looking_up(token):
-        return None
-    return db.session.scalar(
-        select(Invitation).where(
-            Invitation.event_id == event.id,
-            Invitation.token == token,
-            Invitation.status != InvitationStatus.REVOKED,
-        )
-    )
 
 
 def registration_by_token(token: str) -> Registration | None:
@@ -136,72 +101,6 @@ def _checked_days(event: Event, days: list[date]) -> list[date]:
     return chosen
 
 
-def _valid_invitation(event: Event, invitation: Invitation | None) -> Invitation | None:
-    if invitation is not None and (
-        invitation.event_id != event.id or invitation.status is InvitationStatus.REVOKED
-    ):
-        return None
-    return invitation
-
-
-def _invitation_used(invitation: Invitation) -> bool:
-    return db.session.scalar(
-        select(Registration.id).where(Registration.invitation_id == invitation.id)
-    ) is not None
-
-
-@dataclass(frozen=True)
-class Admission:
-    """How an invitation lets a new registration in: as the invitation's answer (linked to
-    it, once), or as one of its guests; neither when it plays no part."""
-
-    answers: Invitation | None = None
-    guest_of: Invitation | None = None
-
-
-def _admission(event: Event, invitation: Invitation | None, email_normalised: str) -> Admission:
-    """Whom ``invitation`` admits, as the event says (``invitation_admits``).
-
-    The address it was sent to is always admitted. On an invite-only event, another address
-    is refused (``InvitationForSomeoneElse``) when the invitation admits only its own, admitted
-    once when it admits anyone once (then ``InvitationUsedUp``), and admitted as a guest when
-    it admits guests (their number is checked once the registration is written, see
-    ``_guest_room``). Elsewhere anyone may register, and the invitation records its first answer.
-    """
-    if invitation is None:
-        return Admission()
-    used = _invitation_used(invitation)
-    if email_normalised == invitation.email_normalised or not event.invite_only:
-        return Admission(answers=None if used else invitation)
-    if event.invitation_admits is InvitationAdmits.GUESTS:
-        return Admission(guest_of=invitation)
-    if event.invitation_admits is InvitationAdmits.OWN_ADDRESS:
-        raise InvitationForSomeoneElse()
-    if used:
-        raise InvitationUsedUp()
-    return Admission(answers=invitation)
-
-
-def _guest_room(invitation: Invitation, registration: Registration) -> bool:
-    """Whether ``invitation`` admits ``registration`` as one more guest.
-
-    Called once the registration is written, so that simultaneous guests of one invitation
-    count one another: SQLite's write lock is held by then, and on PostgreSQL the lock on the
-    invitation's row lets one at a time count the guests committed before it.
-    """
-    db.session.execute(
-        select(Invitation.id).where(Invitation.id == invitation.id).with_for_update()
-    )
-    guests = db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.guest_of_id == invitation.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-            Registration.id != registration.id,
-        )
-    )
-    return guests < registration.event.invitation_guests
-
-
 def register(
     event: Event,
     details: RegistrationDetails,
@@ -224,7 +123,7 @@ def register(
     state = event.registration_state(now)
     if state != "open":
         raise RegistrationClosed(state)
-    invitation = _valid_invitation(event, invitation)
+    invitation = valid_invitation(event, invitation)
     if event.invite_only and invitation is None:
         raise InvitationRequired()
     email, email_normalised = _checked_address(details.email)
@@ -237,7 +136,7 @@ def register(
     if existing is not None:
         return RegistrationOutcome(existing, created=False)
 
-    admission = _admission(event, invitation, email_normalised)
+    admission = admission_of(event, invitation, email_normalised)
     registration = Registration(
         event=event,
         email=email,
@@ -258,12 +157,15 @@ def register(
         # A simultaneous registration took the address (or the invitation) first.
         db.session.rollback()
         return register(event, details, now=now, invitation=invitation)
-    if admission.guest_of is not None and not _guest_room(admission.guest_of, registration):
+    if admission.guest_of is not None and not guest_room(admission.guest_of, registration):
         raise InvitationUsedUp()
+    if admission.answers is not None and not accept_invitation(admission.answers, now=now):
+        # Revoked since it was read, by a simultaneous request.
+        if event.invite_only:
+            raise InvitationRequired()
+        registration.invitation_id = None
+    save_answers(registration, details.questions, details.answers, held=False, new=True)
     _take_place(registration, now=now)
-    if admission.answers is not None:
-        admission.answers.status = InvitationStatus.ACCEPTED
-        admission.answers.answered_at = now
     return RegistrationOutcome(registration, created=True)
 
 
@@ -275,6 +177,9 @@ def _take_place(registration: Registration, *, now: datetime) -> None:
     wait (PostgreSQL's lock on the event row, SQLite's write lock).
     """
     event = registration.event
+    if event.requires_approval:
+        await_approval(registration)
+        return
     seated = claim_seat(event)
     if event.confirm_email:
         registration.status = (
@@ -331,69 +236,76 @@ def _register_again(
         if registration.guest_of_id is not None
         else None
     )
-    if guest_of is not None and not _guest_room(guest_of, registration):
+    if guest_of is not None and not guest_room(guest_of, registration):
         raise InvitationUsedUp()
+    save_answers(registration, details.questions, details.answers, held=False)
     _take_place(registration, now=now)
     _apply_details(registration, details)
     _set_days(registration, days)
     return RegistrationOutcome(registration, created=True)
 
 
-def update_registration(registration: Registration, details: RegistrationDetails) -> None:
+def update_registration(
+    registration: Registration, details: RegistrationDetails, *, now: datetime
+) -> str | None:
     """Change what the person told us, and email them the result; the caller commits.
 
-    Raises ``AlreadyRegistered`` when the new address belongs to another registration of the
-    same event; the caller then rolls back.
+    A new address does not replace theirs: it waits for its owner to follow the link sent to
+    it (``address.request_change``), and is returned; their own address given back withdraws
+    a change still waiting. Raises ``AlreadyRegistered`` when the new address belongs to
+    another registration of the same event; the caller then rolls back.
     """
     email, email_normalised = _checked_address(details.email)
     days = _checked_days(registration.event, details.days)
-    changed_address = email_normalised != registration.email_normalised
-    previous_address = registration.email
-    if changed_address:
+    waiting = address.address_waiting(registration, now=now)
+    asked = email_normalised not in {
+        registration.email_normalised, normalise_email(waiting or registration.email)
+    }
+    if asked:
         other = existing_registration(registration.event, email_normalised)
-        if other is not None and other.id != registration.id:
+        if other is not None:
             raise AlreadyRegistered()
     before = _what_the_person_told(registration)
+    if details.questions:
+        save_answers(registration, details.questions, details.answers,
+                     held=registration.status is not RegistrationStatus.CANCELLED)
     _set_days(registration, days)
-    registration.email = email
-    registration.email_normalised = email_normalised
     _apply_details(registration, details)
-    try:
-        # No SAVEPOINT here: on SQLite one opened before any write would start, and on
-        # release commit, the whole transaction.
-        db.session.flush()
-    except IntegrityError as exc:
-        raise AlreadyRegistered() from exc
-    # The new details and an updated calendar entry to the address in use now; a word to the
-    # one it replaces, so that a change the person did not make does not go unnoticed.
+    if email_normalised == registration.email_normalised and registration.new_email:
+        address.withdraw_change(registration)
     if _what_the_person_told(registration) != before:
         # A change of days alone leaves the row as it was: its time dates the calendar entry.
         registration.updated_at = utcnow()
         queue_status_email(registration, "registration_updated")
-    if changed_address:
-        queue_status_email(registration, ADDRESS_CHANGED, address=previous_address)
+    if asked:
+        address.request_change(registration, email, now=now)
+        return email
+    return None
 
 
 def _what_the_person_told(registration: Registration) -> tuple:
     return (
         registration.full_name,
-        registration.email,
         registration.organisation,
         registration.country,
         registration.needs,
         registration.language,
         tuple(sorted(registration.days)),
+        tuple(sorted((a.question_id, a.option_id or 0, a.value) for a in answers_of(registration))),
     )
 
 
 def send_confirmation(registration: Registration) -> None:
     """Queue again the email that tells the person where they stand (the organiser's
-    "resend"): the confirmation, the cancellation notice if they cancelled, or the link that
-    confirms their address if they have not yet."""
+    "resend"): the confirmation, the cancellation notice if they cancelled, the link that
+    confirms their address if they have not yet, or where the organisers' decision stands
+    (received, or declined: without the organiser's message, which only its email held)."""
     templates = {
         RegistrationStatus.CANCELLED: "registration_cancelled",
         RegistrationStatus.PENDING: "registration_confirm_address",
         RegistrationStatus.PENDING_WAITING: "registration_confirm_address",
+        RegistrationStatus.PENDING_APPROVAL: "registration_received",
+        RegistrationStatus.DECLINED: "registration_declined",
     }
     queue_status_email(
         registration, templates.get(registration.status, "registration_confirmation")

@@ -12,11 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
 from ..models import HOLDS_SEAT, Event, Registration, RegistrationStatus
+from ..questions.answers import release_answers
+from ..transitions import transition
 from .emails import queue_status_email
+from .limits import PENDING, release_hold
 from .seats import claim_seat, release_seat
 
 
@@ -28,8 +31,9 @@ def change_status(
     expected: RegistrationStatus | None = None,
     **values: Any,
 ) -> RegistrationStatus | None:
-    """Move ``registration`` to ``to`` with one conditional UPDATE; the status it had, or
-    None when there was nothing to change (another request made the change first).
+    """Move ``registration`` to ``to`` with one conditional UPDATE (``transition``); the
+    status it had, or None when there was nothing to change (another request made the
+    change first).
 
     With ``expected``, only from that status. Without, from whatever status the row has: when
     it changed since it was read (a waiting person promoted meanwhile), it is read again and
@@ -41,15 +45,16 @@ def change_status(
         current = expected or registration.status
         if current is to:
             return None
-        changed = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration.id, Registration.status == current)
-            .values(status=to, updated_at=now, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.expire(registration, ["status", "updated_at", *values])
-        if changed == 1:
+        if transition(
+            Registration.status,
+            Registration.id == registration.id,
+            [current],
+            to,
+            updated_at=now,
+            **values,
+        ):
             return current
+        db.session.expire(registration, ["status"])
         if expected is not None:
             return None
 
@@ -66,6 +71,9 @@ def cancel_registration(registration: Registration, *, now: datetime) -> Registr
     if previous is None:
         return None
     queue_status_email(registration, "registration_cancelled")
+    release_answers(registration)
+    if previous in PENDING:
+        release_hold(registration)
     if previous not in HOLDS_SEAT:
         return None
     release_seat(registration.event)

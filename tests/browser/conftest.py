@@ -31,6 +31,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+            # The live server answers the browser from threads of its own.
+            item.add_marker(pytest.mark.real_commits)
 
 
 class LiveServer:
@@ -111,3 +113,26 @@ def accessibility_violations(page) -> list[str]:
         f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
         for v in results.response["violations"]
     ]
+
+
+_ANSWER_REQUIRED_QUESTIONS = """() => {
+  const radios = document.querySelectorAll('input[type=radio][name^=q]');
+  const groups = new Set([...radios].map(i => i.name));
+  for (const name of groups) {
+    const choices = [...document.querySelectorAll(`input[type=radio][name="${name}"]`)];
+    if (choices.some(c => c.checked)) continue;
+    const pick = choices.find(c => c.value === 'no') || choices.find(c => !c.disabled);
+    pick.checked = true;
+    pick.dispatchEvent(new Event('change', {bubbles: true}));
+  }
+  for (const select of document.querySelectorAll('select[name^=q][required]')) {
+    if (!select.value) select.value = [...select.options].find(o => o.value && !o.disabled).value;
+  }
+}"""
+
+
+def answer_required_questions(page) -> None:
+    """Answer the organiser's required questions of the form on ``page`` (the demo event asks
+    some): the first free choice of each, and "no" where that is a choice, so that dependent
+    questions stay unasked."""
+    page.evaluate(_ANSWER_REQUIRED_QUESTIONS)

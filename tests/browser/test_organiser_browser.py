@@ -75,6 +75,8 @@ def test_organiser_finds_checks_in_and_exports(
     expect(rows.first.locator("td").first).to_have_text("Fatima Zahra")
 
     page.get_by_role("navigation", name="This event").get_by_role("link", name="Check-in").click()
+    # Measured only once the check-in page has loaded: during the navigation there is no document.
+    page.wait_for_url(re.compile(rf"/organiser/events/{event.id}/check-in$"))
     _fits_the_screen(page)
     page.get_by_label("Name, email or organisation").fill("zahra")
     page.get_by_role("button", name="Find").click()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from ...addresses import normalise_email
+from ...addresses import normalise_email, suppression_key
 from ...extensions import db
-from ...models import Invitation, InvitationStatus, Suppression
-from ...models._base import worth_looking_up
-from ...privacy import suppression_key
+from ...models import INVITATION_OPEN, Invitation, InvitationStatus, Suppression
+from ...models._base import UTCDateTime, worth_looking_up
+from ...transitions import transition
 from .common import AlreadyAccepted, InvitationError, is_suppressed
 
 
@@ -40,15 +40,23 @@ def mark_opened(invitation: Invitation, *, now: datetime) -> None:
 
 
 def decline(invitation: Invitation, *, message: str, now: datetime) -> None:
-    if invitation.status is InvitationStatus.REVOKED:
-        raise InvitationError("revoked")
+    """Record the answer, unless the invitation was accepted or revoked, even a moment ago
+    by a simultaneous request: one conditional UPDATE decides."""
+    declined = transition(
+        Invitation.status,
+        Invitation.id == invitation.id,
+        INVITATION_OPEN,
+        InvitationStatus.DECLINED,
+        answered_at=now,
+        decline_message=message.strip(),
+        opened_at=func.coalesce(Invitation.opened_at, literal(now, UTCDateTime())),
+    )
+    if declined:
+        return
+    db.session.refresh(invitation, ["status"])
     if invitation.status is InvitationStatus.ACCEPTED:
         raise AlreadyAccepted(invitation.email)
-    invitation.status = InvitationStatus.DECLINED
-    invitation.answered_at = now
-    invitation.decline_message = message.strip()
-    if invitation.opened_at is None:
-        invitation.opened_at = now
+    raise InvitationError("revoked")
 
 
 def unsubscribe(email: str, *, reason: str) -> None:

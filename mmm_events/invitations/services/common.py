@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from ...addresses import normalise_email
+from ...addresses import normalise_email, suppression_key
 from ...extensions import db
 from ...models import Invitation, Suppression
-from ...privacy import suppression_key
 
 # Ids per IN (...) list: well under every engine's limit on bound parameters.
 CHUNK = 900

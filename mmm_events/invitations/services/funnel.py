@@ -13,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from ...extensions import db
+from ...folding import contains
 from ...models import Event, Invitation, InvitationStatus, Registration, RegistrationStatus
+from ...web import language_label, status_label
 from .common import unsubscribed
 
 
@@ -87,6 +89,9 @@ def funnel_chart(counts: dict[str, int]) -> list[dict]:
     ]
 
 
+_SEARCHED = (Invitation.name, Invitation.email_normalised, Invitation.organisation)
+
+
 class Invitee(NamedTuple):
     invitation: Invitation
     registration: Registration | None
@@ -106,10 +111,17 @@ class Invitee(NamedTuple):
 
 
 def invitees(
-    event: Event, *, state: str | None = None, after_id: int | None = None, limit: int = 100
+    event: Event,
+    *,
+    state: str | None = None,
+    q: str = "",
+    after_id: int | None = None,
+    limit: int = 100,
 ) -> list[Invitee]:
     """One page of invitees (keyset by id) with their registration and whether they
-    unsubscribed; ``state`` is a key of ``FILTERS``, any other value lists everyone."""
+    unsubscribed; ``state`` is a key of ``FILTERS``, any other value lists everyone; ``q``
+    keeps those whose name, address or organisation contains it (Arabic spellings folded, as
+    in the registrant list)."""
     query = (
         select(Invitation, Registration, unsubscribed())
         .outerjoin(Registration, Registration.invitation_id == Invitation.id)
@@ -119,6 +131,9 @@ def invitees(
     )
     if state in FILTERS:
         query = query.where(FILTERS[state].condition)
+    if q:
+        dialect = db.session.get_bind().dialect.name
+        query = query.where(or_(*(contains(column, q, dialect) for column in _SEARCHED)))
     if after_id is not None:
         query = query.where(Invitation.id > after_id)
     return [Invitee(*row) for row in db.session.execute(query)]
@@ -155,15 +170,15 @@ def _export_row(invitee: Invitee) -> list[str]:
         invitation.email,
         invitation.name,
         invitation.organisation,
-        invitation.language.value,
+        language_label(invitation.language),
         invitation.note,
-        invitee.state,
+        status_label(invitee.state),
         _moment(invitation.invited_at),
         _moment(invitation.last_reminded_at),
         _moment(invitation.opened_at),
         _moment(invitation.answered_at),
         invitation.decline_message,
-        registration.status.value if registration else "",
+        status_label(registration.status) if registration else "",
         _moment(registration.checked_in_at if registration else None),
         _("yes") if invitee.unsubscribed else "",
     ]

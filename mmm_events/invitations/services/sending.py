@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 
 from ...extensions import db
 from ...models import (
+    INVITATION_OPEN,
     Event,
     Invitation,
     InvitationStatus,
@@ -18,6 +19,7 @@ from ...models import (
     OutboxMessage,
     OutboxStatus,
 )
+from ...transitions import transition
 from ..emails import INVITATION_KIND, REMINDER_KIND, queue_invitations
 from .common import AlreadyAccepted, chunks, unsubscribed
 
@@ -48,37 +50,42 @@ def count_sendable(event: Event) -> int:
     )
 
 
-def _recipients(query, chosen: Sequence[int] | None) -> list[tuple[int, str, str]]:
-    """(id, address, name) of the invitations ``query`` finds, among ``chosen`` if given."""
-    if chosen is None:
-        return [tuple(row) for row in db.session.execute(query)]
-    found: list[tuple[int, str, str]] = []
-    for chunk in chunks(chosen):
-        found.extend(
-            tuple(row) for row in db.session.execute(query.where(Invitation.id.in_(chunk)))
-        )
-    return found
+def _change(
+    where, chosen: Sequence[int] | None, expected, to: InvitationStatus, **values
+) -> list[tuple[int, str, str]]:
+    """Move the invitations ``where`` picks (among ``chosen`` if given) from an ``expected``
+    status to ``to``, one conditional UPDATE per chunk of ids; (id, address, name) of those
+    it changed, in id order. Of two simultaneous requests, each invitation goes to one."""
+    picks = [where] if chosen is None else [
+        and_(where, Invitation.id.in_(chunk)) for chunk in chunks(chosen)
+    ]
+    changed: list[tuple[int, str, str]] = []
+    for pick in picks:
+        changed += [
+            tuple(row)
+            for row in transition(
+                Invitation.status,
+                pick,
+                expected,
+                to,
+                returning=(Invitation.email, Invitation.name),
+                **values,
+            )
+        ]
+    return changed
 
 
-def _mark(ids: Sequence[int], **values) -> None:
-    for chunk in chunks(ids):
-        db.session.execute(
-            update(Invitation)
-            .where(Invitation.id.in_(chunk))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.expire_all()
+def _sending_states(ids: Sequence[int] | None) -> list[InvitationStatus]:
+    """Whom a send reaches: the not yet invited, and also failed ones when chosen."""
+    if ids is None:
+        return [InvitationStatus.IMPORTED]
+    return [InvitationStatus.IMPORTED, InvitationStatus.FAILED]
 
 
 def _sendable(event: Event, ids: Sequence[int] | None):
-    """The invitations a send reaches: not yet invited, or also failed ones when chosen."""
-    statuses = [InvitationStatus.IMPORTED]
-    if ids is not None:
-        statuses.append(InvitationStatus.FAILED)
     return and_(
         Invitation.event_id == event.id,
-        Invitation.status.in_(statuses),
+        Invitation.status.in_(_sending_states(ids)),
         ~unsubscribed(),
     )
 
@@ -108,21 +115,20 @@ def send_invitations(
 
     A choice may also retry invitations whose sending failed. Unsubscribed addresses, and
     anyone chosen who was already invited, answered or revoked, are skipped and counted.
+    The invitations are marked invited first, and emailed only if this call marked them.
     """
-    query = (
-        select(Invitation.id, Invitation.email, Invitation.name)
-        .where(_sendable(event, ids))
-        .order_by(Invitation.id)
-    )
     chosen = sorted(set(ids)) if ids is not None else None
-    recipients = _recipients(query, chosen)
-    if not recipients:
-        return SendResult(0, len(chosen or []))
-    queue_invitations(event, recipients, reminder=False)
-    sent_ids = [id_ for id_, *_ in recipients]
-    _mark(sent_ids, status=InvitationStatus.INVITED, invited_at=now)
-    skipped = len(chosen) - len(sent_ids) if chosen is not None else 0
-    return SendResult(len(sent_ids), skipped)
+    invited = _change(
+        and_(Invitation.event_id == event.id, ~unsubscribed()),
+        chosen,
+        _sending_states(ids),
+        InvitationStatus.INVITED,
+        invited_at=now,
+    )
+    if invited:
+        queue_invitations(event, invited, reminder=False)
+    skipped = len(chosen) - len(invited) if chosen is not None else 0
+    return SendResult(len(invited), skipped)
 
 
 def send_reminders(
@@ -130,27 +136,27 @@ def send_reminders(
 ) -> SendResult:
     """Remind those who have not answered, at most once per ``interval`` per person.
 
-    The interval runs from the last email the person had from us, invitation or reminder.
+    The interval runs from the last email the person had from us, invitation or reminder;
+    the reminder is stamped first, and emailed only if this call stamped it.
     """
     last_contact = func.coalesce(Invitation.last_reminded_at, Invitation.invited_at)
-    query = (
-        select(Invitation.id, Invitation.email, Invitation.name)
-        .where(
+    chosen = sorted(set(ids)) if ids is not None else None
+    reminded = _change(
+        and_(
             Invitation.event_id == event.id,
-            Invitation.status == InvitationStatus.INVITED,
             Invitation.answered_at.is_(None),
             last_contact <= now - interval,
             ~unsubscribed(),
-        )
-        .order_by(Invitation.id)
+        ),
+        chosen,
+        [InvitationStatus.INVITED],
+        InvitationStatus.INVITED,
+        last_reminded_at=now,
     )
-    chosen = sorted(set(ids)) if ids is not None else None
-    recipients = _recipients(query, chosen)
-    if recipients:
-        queue_invitations(event, recipients, reminder=True)
-        _mark([id_ for id_, *_ in recipients], last_reminded_at=now)
-    skipped = len(chosen) - len(recipients) if chosen is not None else 0
-    return SendResult(len(recipients), skipped)
+    if reminded:
+        queue_invitations(event, reminded, reminder=True)
+    skipped = len(chosen) - len(reminded) if chosen is not None else 0
+    return SendResult(len(reminded), skipped)
 
 
 def outbox_progress(event: Event) -> dict[str, int]:
@@ -180,21 +186,30 @@ def invitation_of_event(event: Event, invitation_id: int) -> Invitation | None:
 def revoke(invitation: Invitation) -> None:
     """Its links stop working. Someone who already registered keeps the registration, which
     the organiser cancels on its own page instead."""
+    if transition(
+        Invitation.status, Invitation.id == invitation.id, INVITATION_OPEN,
+        InvitationStatus.REVOKED,
+    ):
+        return
+    db.session.refresh(invitation, ["status"])
     if invitation.status is InvitationStatus.ACCEPTED:
         raise AlreadyAccepted(invitation.email)
-    invitation.status = InvitationStatus.REVOKED
 
 
 def revoke_chosen(event: Event, ids: Sequence[int]) -> RevokeResult:
-    """Revoke the chosen invitations of this event; ids of other events are ignored."""
-    revoked = kept = 0
-    for invitation_id in ids:
-        invitation = invitation_of_event(event, invitation_id)
-        if invitation is None:
-            continue
-        try:
-            revoke(invitation)
-            revoked += 1
-        except AlreadyAccepted:
-            kept += 1
-    return RevokeResult(revoked, kept)
+    """Revoke the chosen invitations of this event; ids of other events are ignored, and so
+    are invitations revoked already (by a simultaneous request too)."""
+    chosen = sorted(set(ids))
+    revoked = _change(
+        Invitation.event_id == event.id, chosen, INVITATION_OPEN, InvitationStatus.REVOKED
+    )
+    kept = 0
+    for chunk in chunks(chosen):
+        kept += db.session.scalar(
+            select(func.count()).where(
+                Invitation.event_id == event.id,
+                Invitation.id.in_(chunk),
+                Invitation.status == InvitationStatus.ACCEPTED,
+            )
+        )
+    return RevokeResult(len(revoked), kept)
