@@ -4,7 +4,8 @@ Case is folded for every script ("élodie" finds "Élodie"). Arabic names are wr
 without hamza and short vowels, and their endings vary with the writer: "امينة" must find
 "أمينة". So the alef forms (أ إ آ ٱ) read as ا, the hamza seats ؤ and ئ as و and ي, taa
 marbuta (ة) as haa (ه), alif maqsura (ى) as yaa (ي), and the diacritics and the tatweel (ـ)
-are dropped.
+are dropped, as are the zero-width non-joiner and joiner that Persian names may hold
+("علیرضا" finds "علی‌رضا", see text.clean_name).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from sqlalchemy import and_, func
 
 ARABIC_VARIANTS = "أإآٱؤئةى"
 ARABIC_BASES = "ااااويهي"
-# Tatweel, the harakat (fathatan ... sukun) and the superscript alef.
-ARABIC_DROPPED = "\u0640" + "".join(map(chr, range(0x064B, 0x0653))) + "\u0670"
+# Tatweel, the harakat (fathatan ... sukun), the superscript alef and the two joiners.
+ARABIC_DROPPED = "\u0640" + "".join(map(chr, range(0x064B, 0x0653))) + "\u0670\u200c\u200d"
 _ARABIC_TABLE = str.maketrans(ARABIC_VARIANTS, ARABIC_BASES, ARABIC_DROPPED)
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 

@@ -285,7 +285,7 @@ def test_the_page_passes_axe_in_each_language(live_server, chromium, event, crea
 NAMES = [
     "Élodie Durand", "STRASSE Straße", "ẞ", "ΣΟΦΙΑΣ Σοφίας", "İstanbul", "ﬁne Ǆemal",
     "أمينة", "إيمان", "آمنة", "ٱلله", "مُحَمَّد", "فاطمة", "مصطفى", "ـعـلـي", "مؤمن", "هانئ",
-    "Nguyễn Thị", "O'Brien-Smith", "ÑOÑO",
+    "Nguyễn Thị", "O'Brien-Smith", "ÑOÑO", "علی\u200cرضا",
 ]
 
 

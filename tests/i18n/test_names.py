@@ -1,7 +1,8 @@
 """People's names keep no invisible characters that change how they read (bidi overrides,
 embeddings, isolates and marks; zero-width spaces and joiners; the byte order mark), wherever
 they enter: the RSVP form, the manage page, invitee lists and the organiser's form, accounts;
-in the database and in the display names of emails. Letters and their marks stay."""
+in the database and in the display names of emails. Letters and their marks stay, and so do
+the joiners that are part of a name's spelling (Persian, Hindi)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ CLEAN = "Amina Benali"
 # Arabic letters with their vowel marks (combining marks), an accent typed as a mark.
 ARABIC = "مَرْيَم العَلَوِي"
 DECOMPOSED = "Zoe\u0308 Benali"
+# Persian keeps the two parts of Alireza apart with a zero-width non-joiner; Hindi writes the
+# half form of ka with a virama and a zero-width joiner.
+PERSIAN = "علی\u200cرضا محمدی"
+HINDI = "लक्\u200dष्मी"
 HEADER = "email,name,organisation,language,note\n"
 
 visible_words = st.text(
@@ -34,6 +39,7 @@ visible_words = st.text(
 )
 visible_names = st.lists(visible_words, min_size=1, max_size=4).map(" ".join)
 format_characters = st.characters(categories=["Cf"])
+JOINERS = "\u200c\u200d"
 
 
 def test_bidi_controls_and_zero_width_characters_go_and_letters_stay():
@@ -43,14 +49,46 @@ def test_bidi_controls_and_zero_width_characters_go_and_letters_stay():
     assert clean_name(DECOMPOSED) == DECOMPOSED
 
 
+def test_joiners_stay_where_they_spell_the_name_and_go_elsewhere():
+    assert clean_name(PERSIAN) == PERSIAN
+    assert clean_name(HINDI) == HINDI
+    # Between Latin letters, at either end, beside a space or doubled, they only hide.
+    assert clean_name("A\u200dli \u200cBen\u200cali") == "Ali Benali"
+    assert clean_name("\u200cعلی\u200c") == "علی"
+    assert clean_name("علی\u200c رضا") == "علی رضا"
+    assert clean_name("علی\u200c\u200c\u202eرضا محمدی") == PERSIAN
+
+
 @given(st.text())
-def test_a_clean_name_holds_no_format_character_and_stays_as_it_is(text):
+def test_a_clean_name_holds_only_joiners_that_spell_and_stays_as_it_is(text):
     cleaned = clean_name(text)
-    assert not any(unicodedata.category(c) == "Cf" for c in cleaned)
+    for position, character in enumerate(cleaned):
+        if unicodedata.category(character) == "Cf":
+            assert character in JOINERS and 0 < position < len(cleaned) - 1
+            assert unicodedata.category(cleaned[position + 1])[0] in "LM"
     assert clean_name(cleaned) == cleaned
 
 
-@given(visible_names, st.lists(st.tuples(st.integers(min_value=0), format_characters)))
+latin_names = st.lists(
+    st.text(st.characters(codec="latin-1", categories=["L"]), min_size=1, max_size=12),
+    min_size=1, max_size=4,
+).map(" ".join)
+
+
+@given(latin_names, st.lists(st.tuples(st.integers(min_value=0), format_characters)))
+def test_format_characters_in_a_latin_name_all_go(name, insertions):
+    spoofed = list(name)
+    for position, character in insertions:
+        spoofed.insert(position % (len(spoofed) + 1), character)
+    assert clean_name("".join(spoofed)) == name
+
+
+@given(
+    visible_names,
+    st.lists(st.tuples(st.integers(min_value=0), format_characters.filter(
+        lambda c: c not in JOINERS
+    ))),
+)
 def test_format_characters_anywhere_leave_exactly_the_visible_name(name, insertions):
     assert clean_name(name) == name
     spoofed = list(name)
@@ -77,12 +115,18 @@ def test_an_rsvp_and_its_email_carry_the_name_without_them(
         data=rsvp_form(event, full_name=ARABIC, email="mariam@example.org"),
     )
     assert arabic.status_code == 303
+    persian = client.post(
+        f"/events/{event.slug}",
+        data=rsvp_form(event, full_name=f"\u202e{PERSIAN}", email="alireza@example.org"),
+    )
+    assert persian.status_code == 303
     with app.app_context():
         names = db.session.scalars(select(Registration.full_name).order_by(Registration.id))
-        assert list(names) == [CLEAN, ARABIC]
+        assert list(names) == [CLEAN, ARABIC, PERSIAN]
     assert delivered_to(app, smtp_server) == [
         f"{CLEAN} <amina@example.org>",
         f"{ARABIC} <mariam@example.org>",
+        f"{PERSIAN} <alireza@example.org>",
     ]
 
 

@@ -18,12 +18,13 @@ AMINA = "أمينة بنعلي"
 MOHAMED = "مُحَمَّد إدريسي"
 LAILA = "ليلى مؤمن"
 HASNA = "حسنـاء"
+ALIREZA = "علی\u200cرضا کریمی"  # Persian, with a zero-width non-joiner
 
 
 @pytest.fixture
 def people(create_event, create_registration):
     event = create_event()
-    for name in (AMINA, MOHAMED, LAILA, HASNA, "Élodie Martin"):
+    for name in (AMINA, MOHAMED, LAILA, HASNA, ALIREZA, "Élodie Martin"):
         create_registration(event, full_name=name)
     return event
 
@@ -34,6 +35,7 @@ def test_folding_reads_the_spelling_variants_as_one():
     assert fold("ليلى") == fold("ليلي")
     assert fold("مؤمن") == fold("مومن")
     assert fold("حسنـاء") == "حسناء"
+    assert fold("علی\u200cرضا") == "علیرضا"
     assert fold("ÉLODIE") == "élodie"
 
 
@@ -48,6 +50,8 @@ def test_folding_reads_the_spelling_variants_as_one():
         ("حسناء", [HASNA]),
         ("élodie", ["Élodie Martin"]),
         ("بنعلى", [AMINA]),
+        ("علیرضا", [ALIREZA]),
+        ("علی\u200cرضا", [ALIREZA]),
     ],
 )
 def test_the_check_in_search_folds_arabic(app, people, typed, found):
