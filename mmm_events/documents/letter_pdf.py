@@ -54,7 +54,7 @@ def render_letter(letter: VisaLetter, language: str | None = None) -> bytes:
     language = language or document.language
     url = verification_url(document)
     texts = {name: localized(event, name, language)[0]
-             for name in ("title", "summary", "venue", "city", "country")}
+             for name in ("title", "summary", "venue", "city", "country", "visa_signatory_role")}
     with force_locale(language):
         return render_pdf(
             "documents/pdf/visa_letter.html",

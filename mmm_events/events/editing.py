@@ -25,12 +25,12 @@ PLAIN_FIELDS = (
     "hashtag", "timezone", "contact_email", "invite_only", "is_published",
     "main_language", "invitation_admits", "invitation_guests", "confirm_email",
     "requires_approval", "visa_letters", "visa_covers_costs", "visa_signatory_name",
-    "visa_signatory_role", "passport_data_days",
+    "passport_data_days",
 )
 # The texts written per language, in ``data["texts"][language]``.
 TEXT_FIELDS = (
     "title", "summary", "description", "venue", "city", "country", "invitation_subject",
-    "invitation_message", "cover_alt",
+    "invitation_message", "cover_alt", "visa_signatory_role",
 )
 LOCAL_DATETIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 
@@ -132,9 +132,10 @@ def save_event(
     for name, value in moments.items():
         setattr(event, name, value)
     write_texts(event, data["texts"], TEXT_FIELDS)
-    # The event's own copy of the main language's place (see models.events).
+    # The event's own copy of the main language's place and signatory's role (models.events).
     main_text = event.text_in(event.main_language)
     event.city, event.country = main_text.city, main_text.country
+    event.visa_signatory_role = main_text.visa_signatory_role
     event.slug = slug
     if cover is not None:
         set_cover(event, cover)

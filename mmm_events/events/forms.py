@@ -150,11 +150,6 @@ class EventForm(Form):
         filters=[strip_text],
         validators=[Optional(), Length(max=200), single_line],
     )
-    visa_signatory_role = StringField(
-        _l("Signatory of the letters: role"),
-        filters=[strip_text],
-        validators=[Optional(), Length(max=200), single_line],
-    )
     passport_data_days = IntegerField(
         _l("Days after the event before passport details are deleted"),
         default=30,
@@ -192,6 +187,17 @@ add_text_fields(EventForm, {
         _l("What the cover image shows"), validators=[Optional(), Length(max=300)]
     ),
 })
+# The signatory's role is written per language too ("President", "Présidente", "رئيسة"), but
+# shown with the other visa settings, where each box needs its language in its label.
+SIGNATORY_ROLE_LABELS = {
+    "en": _l("Signatory's role in English"),
+    "fr": _l("Signatory's role in French"),
+    "ar": _l("Signatory's role in Arabic"),
+}
+for _language, _label in SIGNATORY_ROLE_LABELS.items():
+    setattr(EventForm, f"visa_signatory_role_{_language}", StringField(
+        _label, filters=[strip_text], validators=[Optional(), Length(max=200), single_line]
+    ))
 
 
 class DuplicateForm(Form):

@@ -2,14 +2,17 @@
 questions with their places; never its registrations, invitations or answers.
 
 The file (``flask events export SLUG`` / ``flask events import FILE``, README "Event files") is
-JSON: ``{"format": "mmm-events.event", "version": 2, "event": {...}, "questions": [...]}``.
+JSON: ``{"format": "mmm-events.event", "version": 3, "event": {...}, "questions": [...]}``.
 Version 2 added the visa letter settings (``visa_letters``, ``visa_covers_costs``,
-``visa_signatory_name``, ``visa_signatory_role``, ``passport_data_days``); a version 1 file
-still imports, with those at their defaults. The cover image stays out of the file (it would
-be most of it): it is described in each language (``cover_alt``), and uploaded again after an
-import. Times are ISO 8601 in UTC; a question's dependency names the question by its place in
-the list, and a choice by its place among the options (``"option:0"``) or "yes" / "no". Export,
-import, export gives the same file.
+``visa_signatory_name``, ``visa_signatory_role``, ``passport_data_days``); version 3 writes
+every text the event form has in each language (the city, the country and the signatory's
+role too; the event's own ``city``, ``country`` and ``visa_signatory_role`` are the main
+language's). Older files still import: the settings they lack at their defaults, the texts
+they lack in the main language from the event's own copy. The cover image stays out of the
+file (it would be most of it): it is described in each language (``cover_alt``), and uploaded
+again after an import. Times are ISO 8601 in UTC; a question's dependency names the question
+by its place in the list, and a choice by its place among the options (``"option:0"``) or
+"yes" / "no". Export, import, export gives the same file.
 """
 
 from __future__ import annotations
@@ -24,11 +27,10 @@ from ..models import Event, InvitationAdmits, QuestionKind, utcnow
 from ..models.texts import CONTENT_LANGUAGES
 from ..questions.editing import add_question, live_questions
 from .covers import copy_cover
+from .editing import TEXT_FIELDS
 
-FORMAT, VERSION = "mmm-events.event", 2
-READABLE_VERSIONS = (1, 2)
-EVENT_TEXTS = ("title", "summary", "description", "venue", "invitation_subject",
-               "invitation_message", "cover_alt")
+FORMAT, VERSION = "mmm-events.event", 3
+READABLE_VERSIONS = (1, 2, 3)
 _PLAIN = ("main_language", "hashtag", "city", "country", "timezone", "capacity", "invite_only",
           "contact_email", "invitation_guests", "confirm_email", "sensitive_answer_days")
 # Added in version 2, with the value a version 1 file gets.
@@ -83,8 +85,7 @@ def describe(event: Event) -> dict[str, Any]:
             **{name: getattr(event, name) for name in _VISA},
             "invitation_admits": event.invitation_admits.value,
             **{name: _moment(getattr(event, name)) for name in _MOMENTS},
-            "texts": {language: {f: getattr(text, f) for f in EVENT_TEXTS}
-                      for language, text in sorted(event.texts.items())},
+            "texts": _texts(event, TEXT_FIELDS),
         },
         "questions": [_question(q, positions, options) for q in questions],
     }
@@ -152,8 +153,10 @@ def _set_event_texts(event: Event, texts: Any) -> None:
         if language not in CONTENT_LANGUAGES or not isinstance(given, dict):
             raise TransferError(f"“event.texts.{language}” is not a language we show.")
         text = event.text_in(language)
-        for name in EVENT_TEXTS:
-            value = given.get(name, "")
+        for name in TEXT_FIELDS:
+            # An older file lacks some texts: the main language's come from the event's own
+            # copy (set before), the others stay empty.
+            value = given.get(name, getattr(text, name))
             if not isinstance(value, str):
                 raise TransferError(f"“event.texts.{language}.{name}” must be text.")
             setattr(text, name, value)
@@ -204,7 +207,7 @@ def create_event(data: Any, *, slug: str | None = None, shift: timedelta | None 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TransferError("“format” must be “mmm-events.event”.")
     if data.get("version") not in READABLE_VERSIONS:
-        raise TransferError(f"“version” must be 1 or {VERSION}.")
+        raise TransferError(f"“version” must be 1, 2 or {VERSION}.")
     fields = _event_fields(data.get("event"))
     if slug is not None:
         fields["slug"] = slug

@@ -67,7 +67,7 @@ class Event(WrittenInLanguages, db.Model):
     )
     hashtag: Mapped[str] = mapped_column(String(80), default="")
     # The main language's city and country: each language's are in ``texts``, and setting
-    # these writes the main language's there too (``_copy_place``).
+    # these writes the main language's there too (``_copy_to_main_text``).
     city: Mapped[str] = mapped_column(String(120), default="")
     country: Mapped[str] = mapped_column(String(120), default="")
     # IANA name, e.g. "Africa/Casablanca": times are stored in UTC and shown in this zone.
@@ -114,6 +114,8 @@ class Event(WrittenInLanguages, db.Model):
     visa_letters: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     visa_covers_costs: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     visa_signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The main language's wording of the signatory's role; each language's is in ``texts``,
+    # as for the city (``_copy_to_main_text``).
     visa_signatory_role: Mapped[str] = mapped_column(String(200), default="", server_default="")
     passport_data_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -157,8 +159,8 @@ class Event(WrittenInLanguages, db.Model):
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
 
-    @validates("city", "country")
-    def _copy_place(self, key: str, value: str) -> str:
+    @validates("city", "country", "visa_signatory_role")
+    def _copy_to_main_text(self, key: str, value: str) -> str:
         setattr(self.text_in(self.main_language or DEFAULT_LANGUAGE), key, value)
         return value
 
@@ -228,6 +230,10 @@ class EventText(db.Model):
     invitation_message: Mapped[str] = mapped_column(Text, default="")
     # What the cover image shows, for people who cannot see it.
     cover_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The role printed under the signatory's name on visa letters in this language.
+    visa_signatory_role: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )
 
     @validates("description")
     def _render_description(self, _key: str, source: str) -> str:

@@ -343,6 +343,7 @@ for _name, _columns in {
     "event_text": (
         "language", "title", "summary", "description", "description_html", "venue", "city",
         "country", "invitation_subject", "invitation_message", "cover_alt",
+        "visa_signatory_role",
     ),
     # The cover's sizes are written from its pixels only: no EXIF, no place (events.covers).
     "cover_image": ("name", "media_type"),

@@ -447,3 +447,25 @@ def test_the_letter_names_the_place_in_the_letters_language(app, client, visa_ev
     assert "Palais des Congrès, Casablanca, Morocco." in english
     # The French text of the country; the venue and city, not translated, in the main language.
     assert "Palais des Congrès, Casablanca, Maroc." in french
+
+
+def test_the_signatorys_role_is_in_the_letters_language_or_the_main_one(
+    app, client, visa_event, create_registration
+):
+    with app.app_context():
+        event = db.session.get(Event, visa_event.id)
+        event.text_in("fr").visa_signatory_role = "Présidente"
+        db.session.commit()
+    person = create_registration(visa_event, full_name="Élodie Martin", language="fr")
+    ask(client, person, passport_name="ELODIE MARTIN")
+
+    def signature(language: str) -> list[str]:
+        lines = pdf_text(render_for(app, person, language)).splitlines()
+        at = lines.index("Anne-Claire Dupont")
+        return lines[at : at + 3]
+
+    assert signature("fr") == ["Anne-Claire Dupont", "Présidente", "Make Mothers Matter"]
+    assert signature("en") == ["Anne-Claire Dupont", "President", "Make Mothers Matter"]
+    # No Arabic role is written: the Arabic letter gets the main language's.
+    arabic = pdf_text(render_for(app, person, "ar"))
+    assert "President" in arabic and "Présidente" not in arabic

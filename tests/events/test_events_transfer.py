@@ -29,7 +29,9 @@ def _rich_event(app, client, create_event):
     )
     with app.app_context():
         stored = db.session.get(Event, event.id)
-        stored.text_in("fr").title = "Mères pour la paix"
+        french = stored.text_in("fr")
+        french.title, french.country = "Mères pour la paix", "Maroc"
+        french.visa_signatory_role = "Présidente"
         db.session.commit()
     question = workshop(app, event, places=30)
     visa = add(app, event, kind="yes_no", texts=texts("Do you need a visa letter?"))
@@ -48,7 +50,7 @@ def test_export_import_export_gives_the_same_file(app, client, create_event):
     first = runner.invoke(args=["events", "export", "m4p-2026"])
     assert first.exit_code == 0, first.output
     data = json.loads(first.output)
-    assert (data["format"], data["version"]) == ("mmm-events.event", 2)
+    assert (data["format"], data["version"]) == ("mmm-events.event", 3)
     assert {name: data["event"][name] for name in (
         "visa_letters", "visa_covers_costs", "visa_signatory_name", "visa_signatory_role",
         "passport_data_days")} == {
@@ -56,6 +58,12 @@ def test_export_import_export_gives_the_same_file(app, client, create_event):
         "visa_signatory_name": "Anne-Claire Dupont", "visa_signatory_role": "President",
         "passport_data_days": 21,
     }
+    assert {name: data["event"]["texts"]["fr"][name] for name in (
+        "title", "city", "country", "visa_signatory_role")} == {
+        "title": "Mères pour la paix", "city": "", "country": "Maroc",
+        "visa_signatory_role": "Présidente",
+    }
+    assert data["event"]["texts"]["en"]["visa_signatory_role"] == "President"
     assert data["questions"][3]["depends_on"] == 0
     assert data["questions"][3]["depends_on_value"] == "option:1"
     assert data["questions"][0]["options"][0]["places"] == 30
@@ -88,7 +96,7 @@ def test_a_bad_file_is_refused_with_one_sentence_naming_the_field(app, create_ev
                                "“event.passport_data_days” must be between 0 and 365."),
         "visa_letters": ({**good, "event": {**good["event"], "visa_letters": "yes"}},
                          "“event.visa_letters” is not of the right type."),
-        "version": ({**good, "version": 3}, "“version” must be 1 or 2."),
+        "version": ({**good, "version": 4}, "“version” must be 1, 2 or 3."),
     }
     runner = app.test_cli_runner()
     for name, (data, message) in cases.items():
@@ -112,6 +120,9 @@ def test_duplicating_copies_texts_settings_and_questions_but_no_people(
                          starts_at=original.starts_at + timedelta(days=365))
         db.session.commit()
         assert copy.texts["fr"].title == "Mères pour la paix"
+        assert (copy.texts["fr"].country, copy.texts["fr"].visa_signatory_role) == (
+            "Maroc", "Présidente")
+        assert copy.visa_signatory_role == "President"
         assert (copy.capacity, copy.seats_taken, copy.is_published) == (120, 0, False)
         assert copy.ends_at - copy.starts_at == original.ends_at - original.starts_at
         assert copy.sensitive_answer_days == 14
@@ -176,6 +187,8 @@ def test_a_version_1_file_imports_with_the_visa_letter_settings_at_their_default
     for name in ("visa_letters", "visa_covers_costs", "visa_signatory_name",
                  "visa_signatory_role", "passport_data_days"):
         del data["event"][name]
+    for name in ("city", "country", "visa_signatory_role"):
+        del data["event"]["texts"]["en"][name]
     path = f"{app.instance_path}/v1.json"
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f)
@@ -188,3 +201,29 @@ def test_a_version_1_file_imports_with_the_visa_letter_settings_at_their_default
         assert (stored.visa_letters, stored.visa_covers_costs, stored.visa_signatory_name,
                 stored.visa_signatory_role, stored.passport_data_days) == (
             False, False, "", "", 30)
+
+
+def test_a_version_2_file_gives_its_city_country_and_signatory_role_to_the_main_language(
+    app, create_event
+):
+    event = create_event(slug="m4p-v2", city="Casablanca", country="Morocco",
+                         visa_letters=True, visa_signatory_role="President")
+    with app.app_context():
+        data = json.loads(event_file(db.session.get(Event, event.id)))
+    # As version 2 wrote it: those three only as the event's own, not among the texts.
+    data["version"] = 2
+    data["event"]["slug"] = "m4p-2025"
+    for name in ("city", "country", "visa_signatory_role"):
+        del data["event"]["texts"]["en"][name]
+    path = f"{app.instance_path}/v2.json"
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+
+    imported = app.test_cli_runner().invoke(args=["events", "import", path])
+
+    assert imported.output == "Created the event “m4p-2025” (unpublished).\n"
+    with app.app_context():
+        stored = db.session.scalar(select(Event).where(Event.slug == "m4p-2025"))
+        english = stored.texts["en"]
+        assert (english.city, english.country, english.visa_signatory_role) == (
+            "Casablanca", "Morocco", "President")

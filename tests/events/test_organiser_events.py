@@ -91,6 +91,26 @@ def test_create_event_with_every_field(app, client, organiser):
     assert 'value="mothers4peace-casablanca"' in edit
 
 
+def test_the_signatorys_role_is_written_in_each_language(app, client, organiser):
+    response = client.post("/organiser/events/new", data=event_form(
+        visa_letters="y", visa_signatory_name="Anne-Claire Dupont",
+        visa_signatory_role_en=" President ", visa_signatory_role_fr="Présidente",
+        visa_signatory_role_ar="",
+    ))
+    assert response.status_code == 302
+    event = _event(app, slug="mothers4peace-casablanca")
+    assert event.visa_signatory_role == "President"
+    with app.app_context():
+        roles = {text.language: text.visa_signatory_role
+                 for text in db.session.get(Event, event.id).texts.values()}
+    assert roles == {"en": "President", "fr": "Présidente"}
+    edit = client.get(f"/organiser/events/{event.id}/edit").get_data(as_text=True)
+    assert ("<label for=\"visa_signatory_role_fr\">Signatory's role in French <span "
+            'class="optional">(optional)</span></label>' in edit)
+    assert ('name="visa_signatory_role_fr" type="text" value="Présidente"' in edit)
+    assert 'dir="rtl" id="visa_signatory_role_ar" lang="ar"' in edit
+
+
 def test_slug_is_generated_unique_and_editable(app, client, organiser):
     client.post("/organiser/events/new", data=event_form(title_en="Peace Day"))
     client.post("/organiser/events/new", data=event_form(title_en="Peace Day"))

@@ -62,3 +62,27 @@ def test_down_and_up_again_through_every_table_rebuild_keeps_the_rows(
     assert names == [p.full_name for p in people]
     # The application's connections still enforce foreign keys after a migration.
     assert foreign_keys == 1
+
+
+def test_the_signatorys_role_moves_into_the_main_languages_texts(app, create_event):
+    """0034: each language's texts hold the signatory's role; the one an event had before is
+    the main language's."""
+    french = create_event(main_language="fr", title="Mères pour la paix")
+    english = create_event()
+    with app.app_context():
+        downgrade(revision="0033_pending_covers")
+        for event, role in ((french, "Présidente"), (english, "President")):
+            db.session.execute(
+                text("UPDATE event SET visa_signatory_role = :role WHERE id = :id"),
+                {"role": role, "id": event.id},
+            )
+        db.session.commit()
+        upgrade()
+        roles = db.session.execute(
+            text("SELECT event_id, language, visa_signatory_role FROM event_text "
+                 "WHERE event_id IN (:french, :english) ORDER BY event_id, language"),
+            {"french": french.id, "english": english.id},
+        ).all()
+    assert [tuple(row) for row in roles] == [
+        (french.id, "fr", "Présidente"), (english.id, "en", "President")
+    ]
