@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
 
     from . import content, errors, operations, web
-    from .documents import certificates
+    from .documents import certificates, papers
     from .questions import exports as questions_exports
     from .questions import shown as questions_shown
 
@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     questions_shown.register(app)
     questions_exports.register(app)
     certificates.register(app)
+    papers.register(app)
     operations.register(app)
     return app
 

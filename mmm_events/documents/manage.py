@@ -28,7 +28,7 @@ from ..registrations.management import RegistrantFilter
 from .badges import BAND_FIELDS, LAYOUTS, badges_for, one_badge_query, render_badges, seat_holders
 from .certificates import certificate_counts, email_certificates, event_is_over
 from .doorlist import render_door_list
-from .issued import KIND_LABELS, revoke, state_of
+from .issued import revoke
 
 ISSUED_PER_PAGE = 50
 
@@ -63,8 +63,6 @@ def event_documents(event_id: int):
         f=f,
         bands=BAND_FIELDS,
         issued=issued,
-        state_of=state_of,
-        document_kinds=KIND_LABELS,
         certificates=certificate_counts(event),
         event_over=event_is_over(event, utcnow()),
     )
@@ -153,6 +151,9 @@ def revoke_document(document_id: int):
     else:
         flash(_("Document %(reference)s was already revoked: nothing was changed.",
                 reference=document.reference), "warning")
+    if request.form.get("back") == "registration" and registration is not None:
+        return redirect(url_for("organiser.registration_detail",
+                                registration_id=registration.id, _anchor="papers"), code=303)
     return redirect(url_for("organiser.event_documents", event_id=event.id), code=303)
 
 

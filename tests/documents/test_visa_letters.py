@@ -469,3 +469,52 @@ def test_the_signatorys_role_is_in_the_letters_language_or_the_main_one(
     # No Arabic role is written: the Arabic letter gets the main language's.
     arabic = pdf_text(render_for(app, person, "ar"))
     assert "President" in arabic and "Présidente" not in arabic
+
+
+def papers_section(client, registration) -> str:
+    page = client.get(f"/organiser/registrations/{registration.id}").text
+    assert "AB1234567" not in page  # passport details stay on the audited Visa letters page
+    return page.split('<h2 id="papers">')[1].split("<h2>")[0]
+
+
+def test_a_registrants_page_shows_their_letter_and_documents_and_revokes_one_there(
+    app, client, visa_event, create_registration, create_user
+):
+    person = create_registration(visa_event, full_name="Amina Benali")
+    sign_in(client, create_user(events=(visa_event,)))
+    assert "Not asked for" in papers_section(client, person)
+    ask(client, person)
+    letter = letter_row(app, person)
+
+    waiting = papers_section(client, person)
+    assert "Visa invitation letter</dt>" in waiting and "Awaiting a decision ·" in waiting
+    assert (f'href="/organiser/events/{visa_event.id}/visa-letters#letter-{letter.id}"'
+            in waiting)
+    assert "No document has been issued to this person." in waiting
+
+    client.post(f"/organiser/visa-letters/{letter.id}/approve")
+    reference = letter_row(app, person).document.reference
+    issued = papers_section(client, person)
+    assert "Issued ·" in issued
+    assert f'<td><bdi dir="ltr">{reference}</bdi></td>' in issued
+    assert f"Revoke {reference}" in issued
+
+    revoked = client.post(
+        f"/organiser/documents/{letter_row(app, person).document.id}/revoke",
+        data={"back": "registration"},
+    )
+    assert revoked.status_code == 303
+    assert revoked.location == f"/organiser/registrations/{person.id}#papers"
+    after = papers_section(client, person)
+    assert "Revoked ·" in after and f"Revoke {reference}" not in after
+    assert "Revoked on " in after
+
+
+def test_a_registrants_page_of_an_event_without_letters_or_documents_has_no_papers(
+    client, create_event, create_registration, create_user
+):
+    event = create_event()
+    person = create_registration(event)
+    sign_in(client, create_user(events=(event,)))
+    page = client.get(f"/organiser/registrations/{person.id}").text
+    assert 'id="papers"' not in page and "Emails sent" in page
