@@ -92,8 +92,9 @@ def cut_in(
     after_writes: int = 0,
 ) -> list[Any]:
     """Run ``action`` as ``race`` does; just before it sends its first write (INSERT, UPDATE
-    or DELETE) to the database, run ``rival`` to its commit on another thread and
-    connection, then let ``action`` go on. What each returned or raised, as ``race``.
+    or DELETE, or a SELECT … FOR UPDATE, which locks rows as they do) to the database, run
+    ``rival`` to its commit on another thread and connection, then let ``action`` go on.
+    What each returned or raised, as ``race``.
 
     With ``request``, the action is a request through a test client, which pushes its own
     context and commits (or not) as the view does; its response is what it returned. With
@@ -105,7 +106,9 @@ def cut_in(
     writes_left = [after_writes]
 
     def before_write(_connection, _cursor, statement, *_args) -> None:
-        writes = statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        text = statement.lstrip().upper()
+        # A SELECT … FOR UPDATE takes the rows' locks as the write that follows it would.
+        writes = text.startswith(("INSERT", "UPDATE", "DELETE")) or "FOR UPDATE" in text
         if not writes or threading.get_ident() != acting or "rival" in outcome:
             return
         if writes_left[0]:
