@@ -176,31 +176,46 @@ def test_the_demo_conference_ships_with_its_questions(app, client):
     assert "في أي ورشة ستشارك؟" in page
 
 
+def older_file(app, event, version: int, slug: str) -> dict:
+    """The event's file as ``version`` wrote it, under ``slug``: without the texts version 3
+    added to each language (the city, the country and the signatory's role)."""
+    with app.app_context():
+        data = json.loads(event_file(db.session.get(Event, event.id)))
+    data["version"] = version
+    data["event"]["slug"] = slug
+    for name in ("city", "country", "visa_signatory_role"):
+        del data["event"]["texts"]["en"][name]
+    return data
+
+
+def import_file(app, data: dict) -> Event:
+    """``data`` imported through the CLI; the event it created."""
+    path = f"{app.instance_path}/{data['event']['slug']}.json"
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    imported = app.test_cli_runner().invoke(args=["events", "import", path])
+    assert imported.output == f"Created the event “{data['event']['slug']}” (unpublished).\n"
+    with app.app_context():
+        stored = db.session.scalar(select(Event).where(Event.slug == data["event"]["slug"]))
+        stored.texts  # noqa: B018 - loaded before the context ends
+        db.session.expunge(stored)
+        return stored
+
+
 def test_a_version_1_file_imports_with_the_visa_letter_settings_at_their_defaults(
     app, create_event
 ):
     event = create_event(slug="m4p-v1", visa_letters=True, passport_data_days=10)
-    with app.app_context():
-        data = json.loads(event_file(db.session.get(Event, event.id)))
-    data["version"] = 1
-    data["event"]["slug"] = "m4p-old"
+    data = older_file(app, event, 1, "m4p-old")
     for name in ("visa_letters", "visa_covers_costs", "visa_signatory_name",
                  "visa_signatory_role", "passport_data_days"):
         del data["event"][name]
-    for name in ("city", "country", "visa_signatory_role"):
-        del data["event"]["texts"]["en"][name]
-    path = f"{app.instance_path}/v1.json"
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f)
 
-    imported = app.test_cli_runner().invoke(args=["events", "import", path])
+    stored = import_file(app, data)
 
-    assert imported.output == "Created the event “m4p-old” (unpublished).\n"
-    with app.app_context():
-        stored = db.session.scalar(select(Event).where(Event.slug == "m4p-old"))
-        assert (stored.visa_letters, stored.visa_covers_costs, stored.visa_signatory_name,
-                stored.visa_signatory_role, stored.passport_data_days) == (
-            False, False, "", "", 30)
+    assert (stored.visa_letters, stored.visa_covers_costs, stored.visa_signatory_name,
+            stored.visa_signatory_role, stored.passport_data_days) == (
+        False, False, "", "", 30)
 
 
 def test_a_version_2_file_gives_its_city_country_and_signatory_role_to_the_main_language(
@@ -208,22 +223,9 @@ def test_a_version_2_file_gives_its_city_country_and_signatory_role_to_the_main_
 ):
     event = create_event(slug="m4p-v2", city="Casablanca", country="Morocco",
                          visa_letters=True, visa_signatory_role="President")
-    with app.app_context():
-        data = json.loads(event_file(db.session.get(Event, event.id)))
-    # As version 2 wrote it: those three only as the event's own, not among the texts.
-    data["version"] = 2
-    data["event"]["slug"] = "m4p-2025"
-    for name in ("city", "country", "visa_signatory_role"):
-        del data["event"]["texts"]["en"][name]
-    path = f"{app.instance_path}/v2.json"
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f)
 
-    imported = app.test_cli_runner().invoke(args=["events", "import", path])
+    stored = import_file(app, older_file(app, event, 2, "m4p-2025"))
 
-    assert imported.output == "Created the event “m4p-2025” (unpublished).\n"
-    with app.app_context():
-        stored = db.session.scalar(select(Event).where(Event.slug == "m4p-2025"))
-        english = stored.texts["en"]
-        assert (english.city, english.country, english.visa_signatory_role) == (
-            "Casablanca", "Morocco", "President")
+    english = stored.texts["en"]
+    assert (english.city, english.country, english.visa_signatory_role) == (
+        "Casablanca", "Morocco", "President")
