@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -45,3 +45,23 @@ def transition(
         .execution_options(synchronize_session="fetch")
     )
     return sorted(changed, key=lambda row: row[0])
+
+
+def lock_in_order(model: type, where: ColumnElement[bool], *order_by: Any) -> None:
+    """Lock the rows of ``model`` that ``where`` picks, in ``order_by`` order, before a change
+    of several of them; the caller commits.
+
+    An UPDATE locks rows in the order its plan reads them: a table's physical order (which a
+    changed row leaves, its new version written after the others) or an index's. Two changes
+    of overlapping rows meeting them in opposite orders would each hold a row the other waits
+    for, and PostgreSQL would abort one (a deadlock). So every change of several rows of a
+    table locks them in that table's one order first: invitations by id, registrations in the
+    order people registered (``registrations.status.REGISTRATION_ORDER``). SQLite locks the
+    whole database, never a row: nothing to do there.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        # FOR NO KEY UPDATE, the lock an UPDATE takes: it lets rows that refer to these (a
+        # check-in's receipt, a registration's invitation) be inserted meanwhile.
+        db.session.execute(
+            select(model.id).where(where).order_by(*order_by).with_for_update(key_share=True)
+        )

@@ -11,11 +11,12 @@ writes what it read: the rival's whole change lands just before the action's fir
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from mmm_events.extensions import db
 from tests.conftest import REGISTRATION_SERVER_NAME
@@ -92,7 +93,7 @@ def cut_in(
     after_writes: int = 0,
 ) -> list[Any]:
     """Run ``action`` as ``race`` does; just before it sends its first write (INSERT, UPDATE
-    or DELETE, or a SELECT … FOR UPDATE, which locks rows as they do) to the database, run
+    or DELETE, or a SELECT … FOR (NO KEY) UPDATE, which locks rows as they do), run
     ``rival`` to its commit on another thread and connection, then let ``action`` go on.
     What each returned or raised, as ``race``.
 
@@ -107,8 +108,10 @@ def cut_in(
 
     def before_write(_connection, _cursor, statement, *_args) -> None:
         text = statement.lstrip().upper()
-        # A SELECT … FOR UPDATE takes the rows' locks as the write that follows it would.
-        writes = text.startswith(("INSERT", "UPDATE", "DELETE")) or "FOR UPDATE" in text
+        # A SELECT … FOR (NO KEY) UPDATE takes the rows' locks as the write that follows would.
+        writes = text.startswith(("INSERT", "UPDATE", "DELETE")) or any(
+            lock in text for lock in ("FOR UPDATE", "FOR NO KEY UPDATE")
+        )
         if not writes or threading.get_ident() != acting or "rival" in outcome:
             return
         if writes_left[0]:
@@ -140,3 +143,74 @@ def fire_at_once(app, paths: list[str], forms: list[dict] | None = None, prepare
         return client.post(paths[rank], data=forms[rank]).status_code
 
     return Counter(together(len(paths), post))
+
+
+# The plan settings that make a statement read a table in its physical order, or its rows in
+# the id index's order, as PostgreSQL chooses for tables of other sizes.
+PLANS = {
+    "table": ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"),
+    "index": ("enable_seqscan", "enable_bitmapscan"),
+}
+# A row held as an UPDATE holds it (FOR NO KEY UPDATE: rows referring to it may be inserted).
+HOLD_ROW = {
+    "invitation": text("SELECT id FROM invitation WHERE id = :id FOR NO KEY UPDATE"),
+    "registration": text("SELECT id FROM registration WHERE id = :id FOR NO KEY UPDATE"),
+}
+
+
+def caught_halfway(
+    app, table: str, held_id: int, by_table: Callable[[], Any], by_index: Callable[[], Any]
+) -> list[BaseException]:
+    """On PostgreSQL, run ``by_table`` with plans that read ``table`` in its physical order,
+    then ``by_index`` with plans that read its id index, each in its own app context and
+    committing, while a third transaction holds the row ``held_id`` of ``table`` until both
+    wait for a lock: each is caught halfway through the rows it locks. What they raised: a
+    deadlock, where they lock rows in opposite orders."""
+    with app.app_context():
+        engine = db.engine
+    errors: list[BaseException] = []
+
+    def start(plan: str, action: Callable[[], Any]) -> threading.Thread:
+        def run() -> None:
+            with app.app_context():
+                try:
+                    for setting in PLANS[plan]:
+                        db.session.execute(text(f"SET LOCAL {setting} = off"))
+                    action()
+                    db.session.commit()
+                except BaseException as exc:  # noqa: BLE001 - returned to the test
+                    errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    with engine.connect() as holder, engine.connect() as watcher:
+        watcher = watcher.execution_options(isolation_level="AUTOCOMMIT")
+        holder.execute(HOLD_ROW[table], {"id": held_id})
+        first = start("table", by_table)
+        _waiting_for_locks(watcher, 1)
+        second = start("index", by_index)
+        _waiting_for_locks(watcher, 2)
+        holder.rollback()
+        first.join(30)
+        second.join(30)
+    return errors
+
+
+def _waiting_for_locks(watcher, count: int) -> None:
+    """Wait until ``count`` of this database's sessions wait for a lock."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        waiting = watcher.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        ))
+        if waiting >= count:
+            return
+        time.sleep(0.02)
+    sessions = watcher.execute(text(
+        "SELECT state, wait_event_type, left(query, 120) FROM pg_stat_activity "
+        "WHERE datname = current_database()"
+    )).all()
+    raise AssertionError(f"fewer than {count} sessions wait for a lock: {sessions}")

@@ -19,10 +19,10 @@ from .. import audit
 from ..extensions import db
 from ..models import Event, Registration, RegistrationStatus
 from ..questions.answers import release_answers
-from ..transitions import transition
+from ..transitions import lock_in_order, transition
 from .emails import queue_status_email
 from .seats import claim_seat, release_seat
-from .status import change_status
+from .status import REGISTRATION_ORDER, change_status
 
 AWAITING = RegistrationStatus.PENDING_APPROVAL
 
@@ -71,9 +71,11 @@ def decline_registrations(
     places of their limited choices go back. The registrations declined, in id order."""
     if not ids:
         return []
+    chosen = (Registration.event_id == event.id) & Registration.id.in_(list(ids))
+    lock_in_order(Registration, chosen & (Registration.status == AWAITING), *REGISTRATION_ORDER)
     declined = transition(
         Registration.status,
-        (Registration.event_id == event.id) & Registration.id.in_(list(ids)),
+        chosen,
         [AWAITING],
         RegistrationStatus.DECLINED,
         updated_at=now,
@@ -120,7 +122,7 @@ def approve_chosen(event: Event, ids: Collection[int], *, now: datetime) -> Deci
             Registration.id.in_(list(ids)),
             Registration.status == AWAITING,
         )
-        .order_by(Registration.created_at, Registration.id)
+        .order_by(*REGISTRATION_ORDER)
     ).all()
     given = [approve_registration(registration, now=now) for registration in chosen]
     confirmed = given.count(RegistrationStatus.CONFIRMED)

@@ -34,7 +34,9 @@ from ..models import (
     User,
 )
 from ..models._base import UTCDateTime, worth_looking_up
+from ..transitions import lock_in_order
 from .management import mark_checked_in
+from .status import REGISTRATION_ORDER
 
 SYNC_LIMIT = "CHECK_IN_SYNC_LIMIT_PER_ACCOUNT"
 # More than one door's half hour of arrivals, and small enough to answer in well under a second.
@@ -228,6 +230,10 @@ def _apply(
     twice, is applied one conditional UPDATE at a time, in the order the phone made them.
     """
     people = [by_code[item.code] for item in items]
+    # Two phones syncing the same people (one ticket shown at two doors) lock them in one
+    # order: each batch's UPDATE would otherwise lock them in its own plan's order.
+    lock_in_order(Registration, Registration.id.in_({r.id for r in people}),
+                  *REGISTRATION_ORDER)
     if any(item.undo for item in items) or len({r.id for r in people}) < len(people):
         return {
             item.key: _undo(r) if item.undo else _check_in(r, user, item)

@@ -22,6 +22,11 @@ from .emails import queue_status_email
 from .limits import PENDING, release_hold
 from .seats import claim_seat, release_seat
 
+# The order people registered in, the first to have asked first: decisions on a selection go
+# in it, and a change of several registrations locks them in it first
+# (``transitions.lock_in_order``), so that two such changes never wait for each other.
+REGISTRATION_ORDER = (Registration.created_at, Registration.id)
+
 
 def change_status(
     registration: Registration,

@@ -9,13 +9,11 @@ an accepted one is never declined nor reminded; an account is switched off once.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 
 from mmm_events.accounts import services as accounts
 from mmm_events.extensions import db
@@ -35,7 +33,7 @@ from mmm_events.registrations.errors import InvitationRequired
 from mmm_events.registrations.services import RegistrationDetails, register
 from mmm_events.registrations.status import cancel_registration
 from tests.conftest import drain_outbox
-from tests.races import cut_in, race, threaded_app
+from tests.races import caught_halfway, cut_in, race, threaded_app
 
 # Each rival on its own thread and connection: each test gets a database that really commits.
 pytestmark = pytest.mark.real_commits
@@ -377,77 +375,32 @@ def test_a_worker_whose_lease_ran_out_leaves_its_rows_to_the_worker_that_took_th
 def test_sending_to_all_and_revoking_chosen_ones_at_once_never_deadlock(
     racing_app, database_url, create_event, now
 ):
-    """PostgreSQL locks the rows an UPDATE changes in the order its plan reads them: a send to
-    all that reads the table in its physical order, and a revocation of chosen invitations
-    that reads the id index, met each other's locks in opposite orders once a row had moved
-    (a changed row's new version is written after the others), and PostgreSQL aborted one.
-    A third transaction (someone accepting an invitation) holds a row meanwhile, so that
-    each change is caught halfway."""
+    """A send to all that reads the table in its physical order, and a revocation of chosen
+    invitations that reads the id index, met each other's row locks in opposite orders once
+    a row had moved (a changed row's new version is written after the others), and
+    PostgreSQL aborted one. A third transaction (someone accepting an invitation) holds a row
+    meanwhile."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite locks the whole database, never a row: no order to get wrong")
-    app = racing_app
     event = create_event()
-    ids = add_invitees(app, event, 10)
-    with app.app_context():
+    ids = add_invitees(racing_app, event, 10)
+    with racing_app.app_context():
         db.session.execute(
             update(Invitation).where(Invitation.id == ids[0]).values(name="Person zero")
         )
         db.session.commit()
-        engine = db.engine
-    errors: list[BaseException] = []
 
-    def change(plan_reads: str, action) -> threading.Thread:
-        def run() -> None:
-            with app.app_context():
-                try:
-                    for setting in PLANS[plan_reads]:
-                        db.session.execute(text(f"SET LOCAL {setting} = off"))
-                    action(db.session.get(Event, event.id))
-                    db.session.commit()
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
+    errors = caught_halfway(
+        racing_app, "invitation", ids[4],
+        lambda: services.send_invitations(db.session.get(Event, event.id), now=now),
+        lambda: services.revoke_chosen(db.session.get(Event, event.id), [ids[0], ids[2]]),
+    )
 
-    with engine.connect() as holder, engine.connect() as watcher:
-        watcher = watcher.execution_options(isolation_level="AUTOCOMMIT")
-        holder.execute(text("SELECT id FROM invitation WHERE id = :id FOR UPDATE"),
-                       {"id": ids[4]})
-        send = change("table", lambda e: services.send_invitations(e, now=now))
-        waiting_for_locks(watcher, 1)
-        revoke = change("index", lambda e: services.revoke_chosen(e, [ids[0], ids[2]]))
-        waiting_for_locks(watcher, 2)
-        holder.rollback()
-        send.join(30)
-        revoke.join(30)
     assert errors == []
-    with app.app_context():
+    with racing_app.app_context():
         states = dict(db.session.execute(select(Invitation.id, Invitation.status)).all())
     revoked = {ids[0], ids[2]}
     assert states == {
         id_: InvitationStatus.REVOKED if id_ in revoked else InvitationStatus.INVITED
         for id_ in ids
     }
-
-
-# The plan settings that make a statement read the table in its physical order, or the ids
-# in the index's, as PostgreSQL chooses on tables of other sizes.
-PLANS = {
-    "table": ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"),
-    "index": ("enable_seqscan", "enable_bitmapscan"),
-}
-
-
-def waiting_for_locks(watcher, count: int) -> None:
-    """Wait until ``count`` of this database's sessions wait for a row lock."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        waiting = watcher.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        ))
-        if waiting >= count:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"fewer than {count} sessions wait for a lock")

@@ -6,16 +6,17 @@ decided once: one seat at most, one email."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mmm_events.extensions import db
 from mmm_events.models import Event, OutboxMessage, Registration, RegistrationStatus
 from mmm_events.registrations import approval
 from tests.conftest import sign_in
 from tests.invitations.test_state_races import ORDERS, clash
-from tests.races import cut_in, fire_at_once, threaded_app
+from tests.races import caught_halfway, cut_in, fire_at_once, threaded_app
 
 # Threads, each on a connection of its own, see only what the others committed.
 pytestmark = pytest.mark.real_commits
@@ -47,9 +48,10 @@ def approve(registration_id: int, now):
     )
 
 
-def decline(event: Event, registration_id: int, now):
+def decline(event: Event, registration_ids: int | list[int], now):
+    chosen = registration_ids if isinstance(registration_ids, list) else [registration_ids]
     return lambda: len(approval.decline_registrations(
-        db.session.get(Event, event.id), [registration_id], now=now, message="Sorry."
+        db.session.get(Event, event.id), chosen, now=now, message="Sorry."
     ))
 
 
@@ -173,3 +175,38 @@ def test_a_decline_posted_as_another_organiser_approves_changes_nothing(
     assert "This registration no longer awaits approval: nothing was changed." in response.text
     assert outcome(racing_app, person) == ("confirmed", 1)
     assert emails(racing_app) == {("registration_confirmation", person.id): 1}
+
+
+def test_approving_and_declining_overlapping_selections_at_once_never_deadlock(
+    racing_app, database_url, create_event, create_registration, now
+):
+    """Approving a selection decides it in the order people registered; declining one locked
+    its rows in the order its plan read them. A row that comes first in the table but last
+    in the order of registration was locked last by one and first by the other, and
+    PostgreSQL aborted one of the two organisers. A third transaction (the person editing
+    their registration) holds a row meanwhile."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite locks the whole database, never a row: no order to get wrong")
+    event = create_event(capacity=20, requires_approval=True)
+    people = [create_registration(event, status=PENDING) for _ in range(10)]
+    ids = [person.id for person in people]
+    with racing_app.app_context():
+        # The others registered earlier: the first comes last in the order of registration,
+        # and first in the table (the others' new versions are written after it).
+        for n, registration_id in enumerate(ids[1:]):
+            db.session.execute(update(Registration).where(Registration.id == registration_id)
+                               .values(created_at=now - timedelta(hours=1, seconds=-n)))
+        db.session.commit()
+
+    errors = caught_halfway(
+        racing_app, "registration", ids[4],
+        approve_chosen(event, ids, now),
+        decline(event, [ids[0], ids[2]], now),
+    )
+
+    assert errors == []
+    with racing_app.app_context():
+        statuses = set(db.session.scalars(
+            select(Registration.status).where(Registration.event_id == event.id)))
+    assert statuses == {RegistrationStatus.CONFIRMED}
+    assert outcome(racing_app, people[0]) == ("confirmed", 10)

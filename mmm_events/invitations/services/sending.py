@@ -19,7 +19,7 @@ from ...models import (
     OutboxMessage,
     OutboxStatus,
 )
-from ...transitions import transition
+from ...transitions import lock_in_order, transition
 from ..emails import INVITATION_KIND, REMINDER_KIND, queue_invitations
 from .common import AlreadyAccepted, chunks, unsubscribed
 
@@ -61,7 +61,9 @@ def _change(
     ]
     changed: list[tuple[int, str, str]] = []
     for pick in picks:
-        _lock_in_id_order(and_(pick, Invitation.status.in_(list(expected))))
+        lock_in_order(
+            Invitation, and_(pick, Invitation.status.in_(list(expected))), Invitation.id
+        )
         changed += [
             tuple(row)
             for row in transition(
@@ -74,18 +76,6 @@ def _change(
             )
         ]
     return changed
-
-
-def _lock_in_id_order(pick) -> None:
-    """Lock the rows that ``pick`` chooses, in id order, before they change. An UPDATE locks
-    rows in the order its plan reads them: a send to all reading the table in its physical
-    order and a revocation of chosen ones reading the id index could each hold a row the
-    other waits for, and PostgreSQL would abort one (a deadlock). SQLite locks the whole
-    database, never a row."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(Invitation.id).where(pick).order_by(Invitation.id).with_for_update()
-        )
 
 
 def _sending_states(ids: Sequence[int] | None) -> list[InvitationStatus]:
