@@ -229,18 +229,18 @@ def _apply(
     whose RETURNING says who was checked in by it. A batch that also undoes, or names a person
     twice, is applied one conditional UPDATE at a time, in the order the phone made them.
     """
+    if not items:
+        return {}
     people = [by_code[item.code] for item in items]
+    ids = {r.id for r in people}
     # Two phones syncing the same people (one ticket shown at two doors) lock them in one
     # order: each batch's UPDATE would otherwise lock them in its own plan's order.
-    lock_in_order(Registration, Registration.id.in_({r.id for r in people}),
-                  *REGISTRATION_ORDER)
-    if any(item.undo for item in items) or len({r.id for r in people}) < len(people):
+    lock_in_order(Registration, Registration.id.in_(ids), *REGISTRATION_ORDER)
+    if any(item.undo for item in items) or len(ids) < len(people):
         return {
             item.key: _undo(r) if item.undo else _check_in(r, user, item)
             for item, r in zip(items, people, strict=True)
         }
-    if not items:
-        return {}
     table = Registration.__table__
     when = {
         r.id: literal(item.made_at, UTCDateTime()) for item, r in zip(items, people, strict=True)
