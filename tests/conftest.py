@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import socket
 import sys
@@ -623,6 +624,16 @@ def drain_outbox(app: Flask, now: datetime | None = None):
                 break
         db.session.remove()
     return reports
+
+
+def links_to(smtp_server, recipient: str, start: str) -> list[str]:
+    """The paths starting with ``start`` in the plain-text emails delivered to ``recipient``."""
+    found = []
+    for message in smtp_server.messages:
+        if message["To"].addresses[0].addr_spec == recipient:
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            found += re.findall(r"https?://[^/\s]+(" + re.escape(start) + r"\S+)", text)
+    return found
 
 
 # Organiser area -------------------------------------------------------------------------------

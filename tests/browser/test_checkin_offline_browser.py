@@ -81,6 +81,14 @@ def open_door(context, live_server, user, event, query: str = ""):
     return page
 
 
+def type_code(page, code: str, answer: str = "done") -> None:
+    """Type a ticket's check-in code at the door, and wait for the page's answer ("done" or
+    "refused")."""
+    page.get_by_label("Check-in code").fill(code)
+    page.get_by_label("Check-in code").press("Enter")
+    page.locator(f".door-result-{answer}").wait_for()
+
+
 def status(page, part: str) -> str:
     return page.locator(f'[data-door="{part}"]').inner_text()
 
@@ -114,9 +122,7 @@ def test_offline_search_scan_and_sync(app, live_server, chromium, event, create_
         "Élodie Durand is checked in on this phone; it will be sent when the network returns.")
     assert status(page, "waiting") == "Check-ins waiting to be sent: 1"
     # The same ticket again on this phone: said at once, not queued twice.
-    page.get_by_label("Check-in code").fill(elodie.check_in_token)
-    page.get_by_label("Check-in code").press("Enter")
-    page.locator(".door-result-refused").wait_for()
+    type_code(page, elodie.check_in_token, "refused")
     assert re.fullmatch(r"Already checked in at \d\d:\d\d on this phone",
                         result.locator(".door-status-line").inner_text())
     # The Arabic name, found as typed without its hamza; then her ticket through the camera.
@@ -150,9 +156,7 @@ def test_one_ticket_admitted_on_two_phones_offline(app, live_server, chromium, e
         context = browser.new_context()
         page = open_door(context, live_server, user, event)
         context.set_offline(True)
-        page.get_by_label("Check-in code").fill(nadia.check_in_token)
-        page.get_by_label("Check-in code").press("Enter")
-        page.locator(".door-result-done").wait_for()
+        type_code(page, nadia.check_in_token)
         phones.append((context, page))
     for context, page in phones:
         context.set_offline(False)
@@ -176,9 +180,7 @@ def test_a_queue_from_an_ended_session_is_refused_and_kept(app, live_server, chr
     context = browser.new_context()
     page = open_door(context, live_server, organiser, event)
     context.set_offline(True)
-    page.get_by_label("Check-in code").fill(person.check_in_token)
-    page.get_by_label("Check-in code").press("Enter")
-    page.locator(".door-result-done").wait_for()
+    type_code(page, person.check_in_token)
     # Signed out elsewhere (every session of the account ends) while this phone was offline.
     with app.app_context():
         end_sessions(db.session.get(User, organiser.id))
@@ -199,9 +201,7 @@ def test_undo_from_the_page(app, live_server, chromium, event, create_user,
     person = create_registration(event, full_name="Fatima Zahra")
     browser = launch(chromium)
     page = open_door(browser.new_context(), live_server, create_user(events=(event,)), event)
-    page.get_by_label("Check-in code").fill(person.check_in_token)
-    page.get_by_label("Check-in code").press("Enter")
-    page.locator(".door-result-done").wait_for()
+    type_code(page, person.check_in_token)
     page.get_by_role("button", name="Undo the check-in of Fatima Zahra").click()
     expect(page.locator(".door-result .door-message")).to_have_text(
         "Check-in of Fatima Zahra undone.")
@@ -225,9 +225,7 @@ def test_sign_out_deletes_the_list_and_keeps_the_queue(app, live_server, chromiu
     context = browser.new_context()
     page = open_door(context, live_server, organiser, event)
     context.set_offline(True)
-    page.get_by_label("Check-in code").fill(person.check_in_token)
-    page.get_by_label("Check-in code").press("Enter")
-    page.locator(".door-result-done").wait_for()
+    type_code(page, person.check_in_token)
     # The network is back but the server cannot be reached yet when the organiser signs out.
     page.route("**/check-in/sync", lambda route: route.abort())
     context.set_offline(False)

@@ -5,7 +5,6 @@ the server as anyone holding the email would."""
 from __future__ import annotations
 
 import json
-import re
 import urllib.request
 
 import pytest
@@ -21,7 +20,7 @@ from mmm_events.models import (
     Registration,
     RegistrationStatus,
 )
-from tests.conftest import drain_outbox, rsvp_form
+from tests.conftest import drain_outbox, links_to, rsvp_form
 from tests.processes import gunicorn  # noqa: F401 - the fixture, used by name
 
 INVITEE = "zoe@example.org"
@@ -32,15 +31,6 @@ NOTE = "Board member's sister"
 @pytest.fixture
 def app(make_mail_app):
     return make_mail_app()
-
-
-def paths_to(smtp_server, recipient: str, start: str) -> list[str]:
-    found = []
-    for message in smtp_server.messages:
-        if message["To"].addresses[0].addr_spec == recipient:
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            found += re.findall(r"https?://[^/\s]+(" + re.escape(start) + r"\S+)", text)
-    return found
 
 
 def get(server, path: str) -> str:
@@ -63,15 +53,15 @@ def test_a_forwarded_invitation_on_real_servers(
     server = gunicorn(MMM_ENV="development")
     event = create_event(invite_only=True, invitation_admits=InvitationAdmits.ANYONE_ONCE)
     invite(app, event, now)
-    token = paths_to(smtp_server, INVITEE, "/invitations/")[0].split("/")[2]
-    (unsubscribe,) = paths_to(smtp_server, INVITEE, "/invitations/unsubscribe/")
+    token = links_to(smtp_server, INVITEE, "/invitations/")[0].split("/")[2]
+    (unsubscribe,) = links_to(smtp_server, INVITEE, "/invitations/unsubscribe/")
     # The forwarded email's holder registers as herself, with her needs.
     form = rsvp_form(event, full_name="Eve Martin", email="eve@example.org", needs=NEEDS,
                      needs_consent="y", invitation=token)
     path = f"/events/{event.slug}?invitation={token}"
     assert server.post_form(path, form, "203.0.113.9")[0] == 303
     drain_outbox(app)
-    (manage,) = paths_to(smtp_server, "eve@example.org", "/events/manage/")
+    (manage,) = links_to(smtp_server, "eve@example.org", "/events/manage/")
     for data_path in (f"/privacy/invitation/{token}/my-data.json",
                       f"/privacy/invitation/{unsubscribe.rsplit('/', 1)[1]}/my-data.json"):
         data = get(server, data_path)
@@ -99,7 +89,7 @@ def test_taking_an_invitees_address_on_real_servers(
     form = rsvp_form(event, full_name="Eve Martin", email="eve@example.org")
     assert server.post_form(f"/events/{event.slug}", form, "203.0.113.9")[0] == 303
     drain_outbox(app)
-    (manage,) = paths_to(smtp_server, "eve@example.org", "/events/manage/")
+    (manage,) = links_to(smtp_server, "eve@example.org", "/events/manage/")
     changed = rsvp_form(event, full_name="Eve Martin", email=INVITEE)
     del changed["consent"]
     assert server.post_form(f"{manage}/edit", changed, "203.0.113.9")[0] == 303

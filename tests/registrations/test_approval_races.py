@@ -48,10 +48,9 @@ def approve(registration_id: int, now):
     )
 
 
-def decline(event: Event, registration_ids: int | list[int], now):
-    chosen = registration_ids if isinstance(registration_ids, list) else [registration_ids]
+def decline(event: Event, registration_ids: list[int], now):
     return lambda: len(approval.decline_registrations(
-        db.session.get(Event, event.id), chosen, now=now, message="Sorry."
+        db.session.get(Event, event.id), registration_ids, now=now, message="Sorry."
     ))
 
 
@@ -97,7 +96,7 @@ def test_an_approval_against_a_decline_leaves_one_decision_and_one_email(
     person = create_registration(event, status=PENDING)
 
     approved, declined = clash(
-        racing_app, order, approve(person.id, now), decline(event, person.id, now)
+        racing_app, order, approve(person.id, now), decline(event, [person.id], now)
     )
 
     if approved is RegistrationStatus.CONFIRMED:

@@ -25,7 +25,7 @@ from mmm_events.models import (
     utcnow,
 )
 from mmm_events.registrations import address
-from tests.conftest import drain_outbox, rsvp_form
+from tests.conftest import drain_outbox, links_to, rsvp_form
 
 OLD = "amina@example.org"
 NEW = "amina.new@example.org"
@@ -35,16 +35,6 @@ INVITEE = "zoe@example.org"
 @pytest.fixture
 def app(make_mail_app):
     return make_mail_app()
-
-
-def links_to(smtp_server, recipient: str, start: str) -> list[str]:
-    """The paths starting with ``start`` in the emails delivered to ``recipient``."""
-    found = []
-    for message in smtp_server.messages:
-        if message["To"].addresses[0].addr_spec == recipient:
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            found += re.findall(r"https?://[^/\s]+(" + re.escape(start) + r"\S+)", text)
-    return found
 
 
 def register(client, event, app, smtp_server, email=OLD, **fields) -> str:
