@@ -4,7 +4,8 @@ WeasyPrint makes them, chosen by measurement over fpdf2 with uharfbuzz (bench/RE
 "PDF documents"): it was faster on 1,000 badges and its text extracts with Arabic in logical
 order, where fpdf2's came out in visual order. It shapes through Pango and HarfBuzz, and
 embeds only the fonts the project installs from PyPI (Noto Sans and Noto Sans Arabic, OFL):
-nothing is fetched while rendering, and any other address in a template is refused.
+nothing is fetched while rendering, and any other address in a template is refused
+(``pdf_engine.py``).
 """
 
 from __future__ import annotations
@@ -12,60 +13,19 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterable
-from functools import cache
 
-import fontpkg_noto_sans
-import fontpkg_noto_sans_arabic
 from flask import render_template
 from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from ..registrations.ticket import check_in_qr, symbol_png
-
-NOTO_SANS = fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf"
-NOTO_SANS_ARABIC = fontpkg_noto_sans_arabic.ROOT / "files" / "NotoSansArabic[wdth,wght].ttf"
-
-# Latin first: a Latin name keeps Noto Sans's letters, and Arabic falls back to Noto Sans
-# Arabic letter by letter, so a name mixing both scripts and digits is shaped in one line.
-FONT_FACES = f"""
-@font-face {{ font-family: "Noto Sans"; src: url("{NOTO_SANS.as_uri()}"); }}
-@font-face {{ font-family: "Noto Sans Arabic"; src: url("{NOTO_SANS_ARABIC.as_uri()}"); }}
-html {{ font-family: "Noto Sans", "Noto Sans Arabic"; }}
-"""
-
-
-class ShippedFilesOnly(URLFetcher):
-    """Fetches the shipped fonts and inline ``data:`` images (the QR codes), and refuses
-    anything else a template might name: rendering never reaches the network or other files.
-    A refusal stops the rendering (``fail_on_errors``) rather than leaving a hole."""
-
-    FONTS = frozenset((NOTO_SANS.as_uri(), NOTO_SANS_ARABIC.as_uri()))
-
-    def __init__(self):
-        super().__init__(allowed_protocols=("file", "data"), fail_on_errors=True)
-
-    def fetch(self, url, headers=None):
-        if url.startswith("file:") and url not in self.FONTS:
-            raise ValueError(f"not a shipped font: {url}")
-        return super().fetch(url, headers)
-
-
-@cache
-def _fonts() -> tuple[FontConfiguration, CSS]:
-    configuration = FontConfiguration()
-    return configuration, CSS(
-        string=FONT_FACES, font_config=configuration, url_fetcher=ShippedFilesOnly()
-    )
 
 
 def render_pdf(template: str, **context) -> bytes:
     """Render ``templates/<template>`` with ``context`` and return it as PDF bytes."""
-    configuration, fonts = _fonts()
-    html = HTML(string=render_template(template, **context), url_fetcher=ShippedFilesOnly())
-    return html.write_pdf(stylesheets=[fonts], font_config=configuration)
+    from .pdf_engine import write_pdf  # on the first PDF: see pdf_engine.py
+
+    return write_pdf(render_template(template, **context))
 
 
 def joined(parts: Iterable[bytes]) -> bytes:
