@@ -4,6 +4,7 @@ row kept, and rows of unusual shapes read back as they were written."""
 from __future__ import annotations
 
 import base64
+import re
 from email import message_from_bytes, policy
 
 import pytest
@@ -112,3 +113,31 @@ def test_a_long_header_is_written_as_it_is(app):
     with app.app_context():
         data = OutboxEmail(row).as_bytes()
     assert f"\r\nList-Unsubscribe: {address}\r\n".encode() in data
+
+
+def test_each_multipart_has_a_random_boundary_that_only_delimits_its_parts(app):
+    """Boundaries are drawn, not searched for: 128 random bits, different in every message
+    and every multipart, which a body cannot repeat (here it tries, with a boundary's
+    shape), so every part reads back whole."""
+    lookalike = "--=_" + "0123456789abcdef" * 2
+    row = _row(text_body=f"{lookalike}\n{lookalike}--\n", attachments=[CALENDAR])
+    with app.app_context():
+        first, second = OutboxEmail(row).as_bytes(), OutboxEmail(row).as_bytes()
+    message = message_from_bytes(first, policy=policy.default)
+
+    boundaries = [part.get_boundary() for part in message.walk() if part.is_multipart()]
+    again = [
+        part.get_boundary()
+        for part in message_from_bytes(second, policy=policy.default).walk()
+        if part.is_multipart()
+    ]
+    assert len(boundaries) == len(again) == 2
+    assert len(set(boundaries + again)) == 4
+    assert all(re.fullmatch(r"=_[0-9a-f]{32}", boundary) for boundary in boundaries)
+    # The outer multipart: the alternative and the calendar; the alternative: text, HTML.
+    assert [first.count(f"\r\n--{b}\r\n".encode()) for b in boundaries] == [2, 2]
+    assert [first.count(f"\r\n--{b}--\r\n".encode()) for b in boundaries] == [1, 1]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert text.replace("\r\n", "\n") == row.text_body
+    (calendar,) = message.iter_attachments()
+    assert calendar.get_content().encode() == base64.b64decode(CALENDAR["data"])
