@@ -6,10 +6,14 @@ from __future__ import annotations
 import base64
 import re
 from email import message_from_bytes, policy
+from email.errors import HeaderParseError
+from email.policy import compat32
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from mmm_events.mail.messages import OutboxEmail
+from mmm_events.mail.messages import ASCII_POLICY, OutboxEmail
 from mmm_events.models import OutboxMessage, utcnow
 
 
@@ -141,3 +145,43 @@ def test_each_multipart_has_a_random_boundary_that_only_delimits_its_parts(app):
     assert text.replace("\r\n", "\n") == row.text_body
     (calendar,) = message.iter_attachments()
     assert calendar.get_content().encode() == base64.b64decode(CALENDAR["data"])
+
+
+REFERENCE_POLICY = compat32.clone(linesep="\r\n", max_line_length=998)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    name=st.sampled_from(["Subject", "To", "From", "List-Unsubscribe", "Content-Type", "X-A"]),
+    value=st.text(alphabet=st.characters(max_codepoint=127), max_size=1100)
+    | st.text(max_size=60),
+)
+# A line as long as the limit, and one that compat32 folds at a space (1,000 characters).
+@example(name="Subject", value=("word " * 200)[: 998 - len("Subject: ")])
+@example(name="Subject", value=("word " * 200)[: 1000 - len("Subject: ")])
+def test_header_lines_are_written_as_compat32_writes_them(name, value):
+    def written(policy):
+        try:
+            return policy.fold_binary(name, value)
+        except HeaderParseError as refused:  # a line break that would start another header
+            return str(refused)
+
+    assert written(ASCII_POLICY) == written(REFERENCE_POLICY)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"attachments": [CALENDAR, PNG]},
+        {"subject": "A longer subject " * 80, "recipient": "Amina Benali <amina@example.org>"},
+        {"subject": "Invitation : été – « bienvenue »", "recipient_name": "Zoé Ağaoğlu"},
+        {"headers": {"List-Unsubscribe": "<http://events.example.org/u/" + "x" * 990 + ">"}},
+    ],
+)
+def test_whole_messages_are_written_as_compat32_writes_them(app, fields):
+    with app.app_context():
+        message = OutboxEmail(_row(**fields))._message()
+    for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
+        part.set_boundary(f"boundary-{number}")
+
+    assert message.as_bytes(policy=ASCII_POLICY) == message.as_bytes(policy=REFERENCE_POLICY)
