@@ -42,11 +42,9 @@ def joined(parts: Iterable[bytes]) -> bytes:
 
 def qr_image(text: str) -> Markup:
     """An ``<img>`` of the QR code of ``text``, as the ticket's (``check_in_qr``: error
-    correction M, a fixed mask): a PNG of one pixel per module, scaled up by the template
-    without smoothing (``image-rendering: pixelated``), so it prints sharp at any size.
-    A PNG rather than an SVG: WeasyPrint's SVG paths took three quarters of a badge's time;
-    written by Pillow (``symbol_png``) rather than segno's pure-Python writer, six times
-    faster (0.1 s against 0.6 s for 1,000 codes)."""
+    correction M): a PNG of one pixel per module, scaled up by the template without
+    smoothing (``image-rendering: pixelated``), so it prints sharp at any size. A PNG rather
+    than an SVG: WeasyPrint's SVG paths took three quarters of a badge's time."""
     png = symbol_png(check_in_qr(text), pixels_per_module=1)
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return Markup(f'<img class="qr" alt="" src="{uri}">')  # noqa: S704 - base64 only
