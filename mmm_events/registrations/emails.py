@@ -9,6 +9,7 @@ from .. import mail
 from ..addresses import normalise_email
 from ..extensions import db
 from ..models import Registration, RegistrationStatus
+from ..questions.exports import registration_answers
 from .calendar import registration_ics
 from .ticket import check_in_qr_png, check_in_url
 
@@ -153,6 +154,8 @@ def _render_status_email(row) -> mail.Email:
         registration=registration,
         status=status.value,
         event=registration.event,
+        # Read once for both the text and the HTML.
+        answers=registration_answers(registration),
         manage_url=manage_url(registration),
         confirm_url=confirm_url(registration),
         new_address_url=new_address_url(registration),
