@@ -1,7 +1,7 @@
 """WeasyPrint, with the shipped fonts and a fetcher that reads nothing else.
 
 Its own module, imported by ``pdf.render_pdf`` on the first PDF rather than with the
-application: importing WeasyPrint costs about 0.55 s of CPU, which every process would pay at
+application: importing WeasyPrint costs about 0.5 s of CPU, which every process would pay at
 start (web workers, the mail worker, each command), though most never write a PDF.
 """
 
