@@ -32,11 +32,6 @@ MAX_LINE = 998
 # written quoted-printable instead, through the charset Flask-Mail's Message takes.
 LONG_LINES = Charset("utf-8")
 LONG_LINES.body_encoding = QP
-# Flask-Mail has written every header for 7-bit transport already: the policy of its MIME
-# classes writes them out as they are, folded at MAX_LINE, not at the usual 78 (the modern
-# policy would parse each again, which costs more than the rest of the message, and folds a
-# long subject before its first word, which some mail readers show with a leading space).
-# A mailbox in UTF-8 (RFC 6532) needs the modern one.
 
 
 class AsciiHeaders(Compat32):
@@ -57,6 +52,11 @@ class AsciiHeaders(Compat32):
         return super().fold_binary(name, value)
 
 
+# Flask-Mail has written every header for 7-bit transport already: the policy of its MIME
+# classes writes them out as they are, folded at MAX_LINE, not at the usual 78 (the modern
+# policy would parse each again, which costs more than the rest of the message, and folds a
+# long subject before its first word, which some mail readers show with a leading space).
+# A mailbox in UTF-8 (RFC 6532) needs the modern one.
 ASCII_POLICY = AsciiHeaders(linesep="\r\n", max_line_length=MAX_LINE)
 UTF8_POLICY = SMTPUTF8.clone(max_line_length=MAX_LINE)
 
