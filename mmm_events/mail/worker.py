@@ -150,6 +150,23 @@ def _record(row: OutboxMessage, outcome: Outcome, error, now: datetime, report) 
         renderer.gave_up(row)
 
 
+def _claimed_rows(ids: list[int]) -> list[OutboxMessage]:
+    """The batch's rows in id order, with what the renderers read: one query each for the
+    batch, not three per email."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+            .options(
+                selectinload(OutboxMessage.event),
+                selectinload(OutboxMessage.registration),
+                selectinload(OutboxMessage.invitation),
+            )
+        )
+    )
+
+
 def deliver_due(
     limit: int | None = None, now: datetime | None = None, stop: threading.Event | None = None
 ) -> DeliveryReport:
@@ -168,19 +185,7 @@ def deliver_due(
     report.claimed = len(ids)
     if not ids:
         return report
-    rows = list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.id)
-            # What the renderers read, in one query each for the batch, not three per email.
-            .options(
-                selectinload(OutboxMessage.event),
-                selectinload(OutboxMessage.registration),
-                selectinload(OutboxMessage.invitation),
-            )
-        )
-    )
+    rows = _claimed_rows(ids)
     outcomes: dict[int, tuple[Outcome, BaseException | None]] = {}
     interrupted: SQLAlchemyError | None = None
     # The heartbeat stops before the outcomes are written, so that it never waits on (or
