@@ -256,6 +256,10 @@ def finish(app: Flask) -> None:
         )
     # A signed-in organiser is signed out after this long (see accounts.views.expire_old_sessions).
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
+    # The cookie is set when the session changes, not on every answer: that cap counts from
+    # sign-in anyway, and an answer to a request sent before a sign-out (the door's list, on
+    # the phone) would otherwise put the signed-in cookie back over the sign-out's.
+    config["SESSION_REFRESH_EACH_REQUEST"] = False
     secure = config["PREFERRED_URL_SCHEME"] == "https"
     # Flask's defaults already hold these keys (False), so setdefault would never apply.
     config["SESSION_COOKIE_SECURE"] = bool(config.get("SESSION_COOKIE_SECURE")) or secure

@@ -6,7 +6,7 @@ to it without importing the others; ``create_app`` imports them all before regis
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 
 from ..extensions import login_manager
@@ -19,6 +19,11 @@ MAX_ID = 2**31 - 1
 @bp.before_request
 def require_sign_in():
     if not current_user.is_authenticated:
+        if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
+            # A script's request (the door's list and sync, the worker's copy of the page) is
+            # refused, not sent to sign in: the redirect would put "Please sign in" in the
+            # session, in a cookie that could arrive after the one a sign-out has just set.
+            return jsonify(error="sign-in"), 401
         return login_manager.unauthorized()
     refuse_nul_characters()
     # Ids beyond PostgreSQL's integer would be an error there, not "no such row".

@@ -186,6 +186,35 @@ def test_a_queue_from_an_ended_session_or_another_organiser_is_refused(
     assert row(app, person).checked_in_at is None
 
 
+def test_the_phones_requests_never_undo_a_sign_out(app, client, event, organiser):
+    """The door's phone asks for its list while its organiser signs out. The list's answer may
+    arrive after the sign-out's: it must not carry a session cookie, or the browser would put
+    back the signed-in session (or one holding "Please sign in") over the sign-out's, and the
+    next page would lose "You are signed out."."""
+    list_url = f"/organiser/events/{event.id}/check-in/list"
+    script = {"Sec-Fetch-Mode": "cors"}
+    sign_in(client, organiser)
+    assert client.get(f"/organiser/events/{event.id}/check-in").status_code == 200
+    answer = client.get(list_url, headers=script)
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    signed_in_cookie = client.get_cookie("session").value
+    assert client.post("/sign-out").status_code == 302
+    # The request the phone sent before the sign-out, read by the server after it.
+    in_flight = app.test_client()
+    in_flight.set_cookie("session", signed_in_cookie)
+    late = in_flight.get(list_url, headers=script)
+    assert (late.status_code, late.get_json()) == (401, {"error": "sign-in"})
+    assert "Set-Cookie" not in late.headers
+    assert "You are signed out." in client.get("/").get_data(as_text=True)
+    # A page asked for with that cookie is still sent to sign in, with the reason.
+    page = in_flight.get(list_url, headers={"Sec-Fetch-Mode": "navigate"})
+    assert page.status_code == 302
+    assert page.location.startswith("/sign-in")
+    assert "Please sign in to see this page." in in_flight.get(page.location).get_data(
+        as_text=True)
+
+
 def test_sync_needs_the_csrf_token_in_a_header(make_app, event, organiser, create_registration):
     person = create_registration(event)
     app = make_app(WTF_CSRF_ENABLED=True)
