@@ -2,6 +2,7 @@
 // put its counts in place of the old ones. Without script, the "Update the counts" button does
 // the same. The page is never reloaded, so focus and the reading position stay where they are,
 // and screen readers hear only the one summary sentence (role="status"), when it changes.
+// Once the session has ended (401), that sentence says so and the page stops asking.
 (function () {
   "use strict";
   var region = document.querySelector("[data-progress]");
@@ -10,11 +11,18 @@
 
   function update() {
     fetch(window.location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
+      .then(function (response) {
+        if (response.status === 401) { return null; }
+        return response.ok ? response.text() : Promise.reject();
+      })
       .then(function (html) {
+        var summary = region.querySelector("[data-summary]");
+        if (html === null) {
+          summary.textContent = region.dataset.signedOut;
+          return;
+        }
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-progress]");
         if (!fresh) { return; }
-        var summary = region.querySelector("[data-summary]");
         var freshSummary = fresh.querySelector("[data-summary]");
         region.querySelector(".progress-counts").replaceWith(fresh.querySelector(".progress-counts"));
         var bar = region.querySelector("progress");

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
+from mmm_events.accounts.services import end_sessions
 from mmm_events.extensions import db
 from mmm_events.invitations import services as invitations
 from mmm_events.models import (
@@ -19,6 +20,7 @@ from mmm_events.models import (
     OutboxStatus,
     Registration,
     RegistrationStatus,
+    User,
 )
 from tests.conftest import ORGANISER_PASSWORD, drain_outbox
 from tests.questions.helpers import workshop
@@ -237,6 +239,29 @@ def test_the_progress_page_updates_without_reloading(app, site, live_server, pag
     expect(page.locator('[data-count="queued"]')).to_have_text("0")
     expect(status).to_have_text("Nothing is waiting to be sent.")
     assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_the_progress_page_says_when_the_session_has_ended(app, site, live_server, page, now):
+    _queue_invitations(app, site["event"].id, now)
+    _sign_in(page, live_server.url, "olga@example.org")
+    address = f"{live_server.url}/organiser/events/{site['event'].id}/invitations/progress"
+    page.clock.install()
+    page.goto(address)
+    status = page.get_by_role("status")
+    expect(status).to_have_text("0 of 3 emails handled: 0 sent, 0 failed.")
+    with app.app_context():
+        end_sessions(db.session.scalar(select(User).where(User.email == "olga@example.org")))
+        db.session.commit()
+    with page.expect_response(address) as answer:
+        page.clock.run_for(5_000)
+    assert answer.value.status == 401
+    expect(status).to_have_text("Your session has ended. Sign in again to see the counts.")
+    # It stops asking (a refused request was asked again 10 s later).
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.clock.run_for(30_000)
+    page.wait_for_timeout(300)
+    assert asked == []
 
 
 def test_a_form_with_errors_says_so_in_its_title_and_borders(app, site, live_server, page):
