@@ -20,9 +20,10 @@ MAX_ID = 2**31 - 1
 def require_sign_in():
     if not current_user.is_authenticated:
         if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
-            # A script's request (the door's list and sync, the worker's copy of the page) is
-            # refused, not sent to sign in: the redirect would put "Please sign in" in the
-            # session, in a cookie that could arrive after the one a sign-out has just set.
+            # A script's request (the door's list and sync, the worker's copy of the page, the
+            # sending progress's counts) is refused, not sent to sign in: the redirect would put
+            # "Please sign in" in the session, in a cookie that could arrive after the one a
+            # sign-out has just set.
             return jsonify(error="sign-in"), 401
         return login_manager.unauthorized()
     refuse_nul_characters()
