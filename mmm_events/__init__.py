@@ -51,14 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import content, errors, operations, web
     from .documents import certificates, papers
-    from .questions import exports as questions_exports
     from .questions import shown as questions_shown
 
     errors.register(app)
     web.register(app)
     content.register(app)
     questions_shown.register(app)
-    questions_exports.register(app)
     certificates.register(app)
     papers.register(app)
     operations.register(app)

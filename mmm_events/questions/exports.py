@@ -71,7 +71,3 @@ def registration_answers(registration, *, sensitive: bool = False, language: str
         return []
     return answer_lines(export_questions(registration.event, sensitive=sensitive), answers,
                         language)
-
-
-def register(app) -> None:
-    app.add_template_global(registration_answers)
