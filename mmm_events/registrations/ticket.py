@@ -72,13 +72,18 @@ def symbol_png(symbol: Symbol, pixels_per_module: int = PIXELS_PER_MODULE) -> by
     return buffer.getvalue()
 
 
+def check_in_qr_reference(url: str):
+    """The same symbol encoded by segno, pure Python: the plain version of ``check_in_qr``."""
+    import segno  # the tests' and the benchmark's only: not installed in production
+
+    return segno.make(url, error=ERROR_CORRECTION, micro=False, boost_error=False)
+
+
 def check_in_qr_png_reference(url: str) -> bytes:
     """The same code made by segno alone, pure Python, encoding and PNG: the plain version,
     which the tests check the fast one against."""
-    import segno  # the tests' and the benchmark's only: not installed in production
-
     buffer = io.BytesIO()
-    segno.make(url, error=ERROR_CORRECTION, micro=False, boost_error=False).save(
+    check_in_qr_reference(url).save(
         buffer,
         kind="png",
         scale=PIXELS_PER_MODULE,
