@@ -236,6 +236,12 @@ def finish(app: Flask) -> None:
                 "site (for example events.makemothersmatter.org): links in emails use it."
             )
     _check_limits(config)
+    _database(config)
+    _session_cookie(config)
+
+
+def _database(config) -> None:
+    """The database's address with the driver we ship, and the engine's options."""
     uri = config["SQLALCHEMY_DATABASE_URI"]
     # Heroku-style URLs name no driver; we ship psycopg 3.
     if uri.startswith("postgres://"):
@@ -254,6 +260,10 @@ def finish(app: Flask) -> None:
                 "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]},
             },
         )
+
+
+def _session_cookie(config) -> None:
+    """How long a sign-in lasts, and the session cookie's flags."""
     # A signed-in organiser is signed out after this long (see accounts.views.expire_old_sessions).
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_LIFETIME_HOURS"])
     # The cookie is set when the session changes, not on every answer: that cap counts from
